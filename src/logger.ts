@@ -1,0 +1,82 @@
+/**
+ * Logging: a tiny structured interface so users can plug in their own.
+ *
+ * @module
+ */
+
+/** Log level names, lowest first. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** Structured fields attached to a log line. */
+export type LogMeta = Record<string, unknown>;
+
+/** What Spool logs through. Pass your own to route lines elsewhere. */
+export interface Logger {
+  debug(message: string, meta?: LogMeta): void;
+  info(message: string, meta?: LogMeta): void;
+  warn(message: string, meta?: LogMeta): void;
+  error(message: string, meta?: LogMeta): void;
+}
+
+const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/**
+ * A logger that writes to the console, dropping lines below `level`.
+ *
+ * @example
+ * ```ts
+ * import { consoleLogger } from "@spool/worker";
+ * const logger = consoleLogger({ level: "debug", scope: "app" });
+ * logger.info("started", { concurrency: 4 });
+ * ```
+ */
+export function consoleLogger(options: { level?: LogLevel; scope?: string } = {}): Logger {
+  const min = ORDER[options.level ?? "info"];
+  const prefix = options.scope ? `[${options.scope}] ` : "";
+  const write = (level: LogLevel) => (message: string, meta?: LogMeta) => {
+    if (ORDER[level] < min) return;
+    const line = `${new Date().toISOString()} ${level.toUpperCase()} ${prefix}${message}`;
+    // deno-lint-ignore no-console
+    const out = level === "error" ? console.error : level === "warn" ? console.warn : console.log;
+    if (meta && Object.keys(meta).length > 0) out(line, meta);
+    else out(line);
+  };
+  return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") };
+}
+
+/**
+ * A logger that discards everything.
+ *
+ * @example
+ * ```ts
+ * import { silentLogger } from "@spool/worker";
+ * silentLogger.info("never printed");
+ * ```
+ */
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};
+
+/**
+ * A logger that adds `fields` to every line of `base`.
+ *
+ * @example
+ * ```ts
+ * import { consoleLogger, scopedLogger } from "@spool/worker";
+ * const log = scopedLogger(consoleLogger(), { jobId: "42" });
+ * log.info("running");
+ * ```
+ */
+export function scopedLogger(base: Logger, fields: LogMeta): Logger {
+  const wrap = (fn: Logger["info"]) => (message: string, meta?: LogMeta) =>
+    fn.call(base, message, meta ? { ...fields, ...meta } : fields);
+  return {
+    debug: wrap(base.debug),
+    info: wrap(base.info),
+    warn: wrap(base.warn),
+    error: wrap(base.error),
+  };
+}
