@@ -1,0 +1,55 @@
+/**
+ * Task definitions and the context a task runs with.
+ *
+ * @module
+ */
+import type { z } from "zod";
+import type { Logger } from "../logger.ts";
+import type { Driver, Queryable, QueryResult } from "../driver/types.ts";
+import type { JobAdder } from "../utils/types.ts";
+import type { ExtensionKey } from "./extension.ts";
+
+/** What a task sees of the job it runs. */
+export interface JobInfo {
+  id: string;
+  identifier: string;
+  /** Attempts including this one. */
+  attempts: number;
+  maxAttempts: number;
+  key: string | null;
+  queueName: string | null;
+  runAt: Date;
+  priority: number;
+  flags: string[];
+  createdAt: Date;
+}
+
+/** Everything a running task gets besides its payload. */
+export interface TaskContext extends JobAdder {
+  /** The job being run. */
+  readonly job: JobInfo;
+  /** A logger whose lines carry the job's id and identifier. */
+  readonly logger: Logger;
+  /** Aborted when the worker shuts down past its grace period; stop work and throw. */
+  readonly signal: AbortSignal;
+  /** Run a query on the worker's pool. */
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  /** Run `fn` in a transaction on the worker's pool. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Application state given to the worker with `extensions` (never stored in payloads). */
+  ext<T>(key: ExtensionKey<T>): T;
+}
+
+/** A typed task: identifier, payload schema, and the function that runs it. */
+export interface TaskDefinition<P = unknown> {
+  readonly kind: "task";
+  /** The `task_identifier` stored with each job (1–128 characters). */
+  readonly identifier: string;
+  /** zod schema the payload is checked against on add and before run. */
+  readonly payload: z.ZodType<P>;
+  /** Runs one job. Returning completes it; throwing fails it (it is retried with backoff). */
+  readonly run: (payload: P, ctx: TaskContext) => unknown | Promise<unknown>;
+}
+
+/** Type of the driver used inside a context (re-exported for implementers). */
+export type ContextDriver = Driver;

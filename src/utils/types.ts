@@ -1,0 +1,78 @@
+/**
+ * Public types of the enqueue side: job rows, job options, the adder interface.
+ *
+ * @module
+ */
+import type { TaskDefinition } from "../task/types.ts";
+import type { Queryable } from "../driver/types.ts";
+
+/** How a new job treats an existing job with the same `jobKey` (graphile-worker's modes). */
+export type JobKeyMode = "replace" | "preserve_run_at" | "unsafe_dedupe";
+
+/** Options for one job (graphile-worker's `TaskSpec` / the seeds' `JobSpec`). */
+export interface JobOptions {
+  /** Named queue: jobs in one queue run one at a time, in order. */
+  queueName?: string;
+  /** Earliest time to run (default: now). */
+  runAt?: Date;
+  /** Lower runs first (default 0); a smallint. */
+  priority?: number;
+  /** Attempts before the job is permanently failed (default 25; 1–32767). */
+  maxAttempts?: number;
+  /** Unique key for replacing/deduplicating a pending job (1–512 characters). */
+  jobKey?: string;
+  /** What to do when `jobKey` matches an existing job (default "replace"). */
+  jobKeyMode?: JobKeyMode;
+  /** Flags a worker can refuse with `forbiddenFlags`. */
+  flags?: string[];
+}
+
+/** A job given by identifier and raw JSON payload (for mixed bulk inserts). */
+export interface RawJobSpec {
+  /** Task identifier. */
+  identifier: string;
+  /** JSON payload (default `{}`). */
+  payload?: unknown;
+  /** Job options. */
+  options?: JobOptions;
+}
+
+/** A job row, as in the `jobs` view. */
+export interface Job {
+  /** bigint id, as a string. */
+  id: string;
+  queueName: string | null;
+  taskIdentifier: string;
+  payload: unknown;
+  priority: number;
+  runAt: Date;
+  attempts: number;
+  maxAttempts: number;
+  lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  key: string | null;
+  lockedAt: Date | null;
+  lockedBy: string | null;
+  revision: number;
+  /** Flag names set on the job (from the stored `{"flag": true}` object). */
+  flags: string[];
+}
+
+/** Adding jobs: shared by WorkerUtils, the task context, and transaction-bound adders. */
+export interface JobAdder {
+  /** Add one job for a typed task; the payload is checked against the task's schema first. */
+  addJob<P>(task: TaskDefinition<P>, payload: P, options?: JobOptions): Promise<Job>;
+  /** Add one job by identifier with an unchecked JSON payload. */
+  addRawJob(identifier: string, payload?: unknown, options?: JobOptions): Promise<Job>;
+  /** Add many jobs of one typed task in one round trip. */
+  addJobs<P>(
+    task: TaskDefinition<P>,
+    jobs: ReadonlyArray<{ payload: P; options?: JobOptions }>,
+  ): Promise<Job[]>;
+  /** Add many jobs with mixed identifiers in one round trip. */
+  addRawJobs(jobs: ReadonlyArray<RawJobSpec>): Promise<Job[]>;
+}
+
+/** Something jobs can be added through inside the caller's own transaction. */
+export type TransactionLike = Queryable;
