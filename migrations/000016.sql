@@ -1,0 +1,212 @@
+--! breaking-change
+-- Spool migration 16: the tables get a _private_ prefix (the public surface is
+-- the functions and, from migration 17, the jobs view); every function is
+-- recreated against the renamed tables.
+
+alter table :SPOOL_SCHEMA.jobs rename to _private_jobs;
+alter table :SPOOL_SCHEMA.job_queues rename to _private_job_queues;
+alter table :SPOOL_SCHEMA.tasks rename to _private_tasks;
+alter table :SPOOL_SCHEMA.known_crontabs rename to _private_known_crontabs;
+
+drop function :SPOOL_SCHEMA.add_job;
+create function :SPOOL_SCHEMA.add_job(
+  identifier text,
+  payload json default null::json,
+  queue_name text default null::text,
+  run_at timestamptz default null::timestamptz,
+  max_attempts integer default null::integer,
+  job_key text default null::text,
+  priority integer default null::integer,
+  flags text[] default null::text[],
+  job_key_mode text default 'replace'::text
+) returns :SPOOL_SCHEMA._private_jobs
+language plpgsql as $body$
+declare
+  v_result :SPOOL_SCHEMA._private_jobs;
+begin
+  if job_key is null or job_key_mode is null or job_key_mode in ('replace', 'preserve_run_at') then
+    select * into v_result
+      from :SPOOL_SCHEMA.add_jobs(
+        array[cast(row(
+          identifier, payload, queue_name, run_at, max_attempts::smallint, job_key, priority::smallint, flags
+        ) as :SPOOL_SCHEMA.job_spec)],
+        (job_key_mode = 'preserve_run_at')
+      )
+     limit 1;
+    return v_result;
+  elsif job_key_mode = 'unsafe_dedupe' then
+    insert into :SPOOL_SCHEMA._private_tasks (identifier) values (add_job.identifier)
+    on conflict do nothing;
+    if add_job.queue_name is not null then
+      insert into :SPOOL_SCHEMA._private_job_queues (queue_name) values (add_job.queue_name)
+      on conflict do nothing;
+    end if;
+
+    -- Keep whatever job already has this key, even one that is running.
+    insert into :SPOOL_SCHEMA._private_jobs as j
+      (job_queue_id, task_id, payload, run_at, max_attempts, key, priority, flags)
+    select
+      q.id,
+      t.id,
+      coalesce(add_job.payload, '{}'::json),
+      coalesce(add_job.run_at, now()),
+      coalesce(add_job.max_attempts::smallint, 25::smallint),
+      add_job.job_key,
+      coalesce(add_job.priority::smallint, 0::smallint),
+      (select jsonb_object_agg(f, true) from unnest(add_job.flags) as fl(f))
+    from :SPOOL_SCHEMA._private_tasks t
+    left join :SPOOL_SCHEMA._private_job_queues q on q.queue_name = add_job.queue_name
+    where t.identifier = add_job.identifier
+    on conflict (key) do update
+      set revision = j.revision + 1, updated_at = now()
+    returning * into v_result;
+    return v_result;
+  else
+    raise exception 'job_key_mode must be one of replace, preserve_run_at, unsafe_dedupe.'
+      using errcode = 'GWBKM';
+  end if;
+end;
+$body$;
+
+drop function :SPOOL_SCHEMA.add_jobs;
+create function :SPOOL_SCHEMA.add_jobs(
+  specs :SPOOL_SCHEMA.job_spec[],
+  job_key_preserve_run_at boolean default false
+) returns setof :SPOOL_SCHEMA._private_jobs
+language plpgsql as $body$
+begin
+  insert into :SPOOL_SCHEMA._private_tasks (identifier)
+  select distinct s.identifier from unnest(specs) s
+  on conflict do nothing;
+
+  insert into :SPOOL_SCHEMA._private_job_queues (queue_name)
+  select distinct s.queue_name from unnest(specs) s
+   where s.queue_name is not null
+  on conflict do nothing;
+
+  -- A keyed job that is running or permanently failed is out of date: retire
+  -- it (no key, no retries) so a new job takes the key.
+  update :SPOOL_SCHEMA._private_jobs j
+     set key = null, attempts = j.max_attempts, updated_at = now()
+    from unnest(specs) s
+   where s.job_key is not null
+     and j.key = s.job_key
+     and j.is_available is not true;
+
+  return query
+  insert into :SPOOL_SCHEMA._private_jobs as j
+    (job_queue_id, task_id, payload, run_at, max_attempts, key, priority, flags)
+  select
+    q.id,
+    t.id,
+    coalesce(s.payload, '{}'::json),
+    coalesce(s.run_at, now()),
+    coalesce(s.max_attempts, 25),
+    s.job_key,
+    coalesce(s.priority, 0),
+    (select jsonb_object_agg(f, true) from unnest(s.flags) as fl(f))
+  from unnest(specs) s
+  join :SPOOL_SCHEMA._private_tasks t on t.identifier = s.identifier
+  left join :SPOOL_SCHEMA._private_job_queues q on q.queue_name = s.queue_name
+  on conflict (key) do update
+    set job_queue_id = excluded.job_queue_id,
+        task_id = excluded.task_id,
+        payload = case
+          when json_typeof(j.payload) = 'array' and json_typeof(excluded.payload) = 'array'
+            then (j.payload::jsonb || excluded.payload::jsonb)::json
+          else excluded.payload
+        end,
+        max_attempts = excluded.max_attempts,
+        run_at = case
+          when job_key_preserve_run_at is true and j.attempts = 0 then j.run_at
+          else excluded.run_at
+        end,
+        priority = excluded.priority,
+        revision = j.revision + 1,
+        flags = excluded.flags,
+        attempts = 0,
+        last_error = null,
+        updated_at = now()
+    where j.locked_at is null
+  returning *;
+end;
+$body$;
+
+drop function :SPOOL_SCHEMA.complete_jobs;
+create function :SPOOL_SCHEMA.complete_jobs(job_ids bigint[]) returns setof :SPOOL_SCHEMA._private_jobs
+language sql as $body$
+  delete from :SPOOL_SCHEMA._private_jobs j
+   where j.id = any(job_ids)
+     and (j.locked_at is null or j.locked_at < now() - interval '4 hours')
+  returning *;
+$body$;
+
+drop function :SPOOL_SCHEMA.force_unlock_workers;
+create function :SPOOL_SCHEMA.force_unlock_workers(worker_ids text[]) returns void
+language sql as $body$
+  update :SPOOL_SCHEMA._private_jobs j
+     set locked_at = null, locked_by = null
+   where j.locked_by = any(worker_ids);
+  update :SPOOL_SCHEMA._private_job_queues q
+     set locked_at = null, locked_by = null
+   where q.locked_by = any(worker_ids);
+$body$;
+
+drop function :SPOOL_SCHEMA.permanently_fail_jobs;
+create function :SPOOL_SCHEMA.permanently_fail_jobs(
+  job_ids bigint[],
+  error_message text default null::text
+) returns setof :SPOOL_SCHEMA._private_jobs
+language sql as $body$
+  update :SPOOL_SCHEMA._private_jobs j
+     set last_error = coalesce(error_message, 'Manually marked as failed'),
+         attempts = j.max_attempts,
+         updated_at = now()
+   where j.id = any(job_ids)
+     and (j.locked_at is null or j.locked_at < now() - interval '4 hours')
+  returning *;
+$body$;
+
+drop function :SPOOL_SCHEMA.remove_job;
+create function :SPOOL_SCHEMA.remove_job(job_key text) returns :SPOOL_SCHEMA._private_jobs
+language plpgsql strict as $body$
+declare
+  v_result :SPOOL_SCHEMA._private_jobs;
+begin
+  -- Delete the job unless a worker holds it (a lock over 4 hours old is stale).
+  delete from :SPOOL_SCHEMA._private_jobs j
+   where j.key = job_key
+     and (j.locked_at is null or j.locked_at < now() - interval '4 hours')
+  returning * into v_result;
+  if found then
+    return v_result;
+  end if;
+
+  -- A worker holds it: stop further retries and free the key.
+  update :SPOOL_SCHEMA._private_jobs j
+     set key = null, attempts = j.max_attempts, updated_at = now()
+   where j.key = job_key
+  returning * into v_result;
+  return v_result;
+end;
+$body$;
+
+drop function :SPOOL_SCHEMA.reschedule_jobs;
+create function :SPOOL_SCHEMA.reschedule_jobs(
+  job_ids bigint[],
+  run_at timestamptz default null::timestamptz,
+  priority integer default null::integer,
+  attempts integer default null::integer,
+  max_attempts integer default null::integer
+) returns setof :SPOOL_SCHEMA._private_jobs
+language sql as $body$
+  update :SPOOL_SCHEMA._private_jobs j
+     set run_at = coalesce(reschedule_jobs.run_at, j.run_at),
+         priority = coalesce(reschedule_jobs.priority::smallint, j.priority),
+         attempts = coalesce(reschedule_jobs.attempts::smallint, j.attempts),
+         max_attempts = coalesce(reschedule_jobs.max_attempts::smallint, j.max_attempts),
+         updated_at = now()
+   where j.id = any(job_ids)
+     and (j.locked_at is null or j.locked_at < now() - interval '4 hours')
+  returning *;
+$body$;
