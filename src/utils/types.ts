@@ -76,3 +76,36 @@ export interface JobAdder {
 
 /** Something jobs can be added through inside the caller's own transaction. */
 export type TransactionLike = Queryable;
+
+/** Fields `rescheduleJobs` can change; omitted fields keep their current value. */
+export interface RescheduleOptions {
+  /** New earliest run time. */
+  runAt?: Date;
+  /** New priority (smallint). */
+  priority?: number;
+  /** New attempt count (0–32767); 0 gives a failed job all its attempts back. */
+  attempts?: number;
+  /** New attempt limit (1–32767). */
+  maxAttempts?: number;
+}
+
+/** Maintenance tasks for `cleanup` (graphile-worker's names). */
+export type CleanupTask = "GC_TASK_IDENTIFIERS" | "GC_JOB_QUEUES" | "DELETE_PERMAFAILED_JOBS";
+
+/** Options for `cleanup`. */
+export interface CleanupOptions {
+  /** What to do (default, as in graphile-worker: GC_JOB_QUEUES and GC_TASK_IDENTIFIERS). */
+  tasks?: CleanupTask[];
+  /** Task identifiers GC_TASK_IDENTIFIERS must keep (e.g. those of running workers). */
+  taskIdentifiersToKeep?: string[];
+}
+
+/** What `cleanup` removed. */
+export interface CleanupResult {
+  /** Jobs removed by DELETE_PERMAFAILED_JOBS. */
+  deletedJobs: number;
+  /** Task identifiers removed by GC_TASK_IDENTIFIERS. */
+  deletedTaskIdentifiers: number;
+  /** Queues removed by GC_JOB_QUEUES. */
+  deletedJobQueues: number;
+}

@@ -1,0 +1,138 @@
+/**
+ * The one implementation of {@linkcode JobAdder}, over any `Queryable`: the
+ * WorkerUtils pool, a caller's transaction, or a task context.
+ *
+ * @module
+ */
+import type { Queryable } from "../driver/types.ts";
+import { errorSqlState } from "../driver/_sqlstate.ts";
+import { DatabaseError, SpoolError, ValidationError } from "../errors.ts";
+import { jobAdd, jobsAdd } from "../sql/jobs_add.ts";
+import { jobFromRow } from "../sql/job_row.ts";
+import type { TaskDefinition } from "../task/types.ts";
+import {
+  checkTask,
+  type JobInput,
+  normalizeJob,
+  normalizeJobBatch,
+  rejectUnknownKeys,
+} from "./job_options.ts";
+import type { Job, JobAdder, JobOptions, RawJobSpec } from "./types.ts";
+
+const RAW_KEYS: ReadonlySet<string> = new Set(["identifier", "payload", "options"]);
+const TYPED_KEYS: ReadonlySet<string> = new Set(["payload", "options"]);
+
+/**
+ * Run a database call, turning driver errors into {@linkcode DatabaseError}s
+ * that say what failed (and hint at migrating when the schema is missing).
+ */
+export async function dbCall<T>(what: string, schema: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof SpoolError) throw error;
+    const sqlState = errorSqlState(error);
+    const message = error instanceof Error ? error.message : String(error);
+    const hint = sqlState === "42P01" || sqlState === "42883" || sqlState === "3F000"
+      ? ` (is the schema "${schema}" migrated? call utils.migrate() first)`
+      : "";
+    throw new DatabaseError(`${what} failed: ${message}${hint}`, sqlState, { cause: error });
+  }
+}
+
+/** Undefined or null payloads of raw jobs mean `{}` (as in graphile-worker). */
+function rawPayload(payload: unknown): unknown {
+  return payload == null ? {} : payload;
+}
+
+function checkArray(value: unknown, field: string): readonly unknown[] {
+  if (!Array.isArray(value)) throw new ValidationError(field, "must be an array");
+  return value;
+}
+
+function checkItem(
+  item: unknown,
+  field: string,
+  keys: ReadonlySet<string>,
+): Record<string, unknown> {
+  if (typeof item !== "object" || item === null || Array.isArray(item)) {
+    throw new ValidationError(field, `must be an object with ${[...keys].join(", ")}`);
+  }
+  rejectUnknownKeys(item as Record<string, unknown>, keys, field);
+  return item as Record<string, unknown>;
+}
+
+const NO_ROW = "add_job returned no job: a job with the same key was locked concurrently; " +
+  "retry the add";
+
+/**
+ * Create a {@linkcode JobAdder} that runs its statements through `queryable()`.
+ *
+ * @example
+ * ```ts ignore
+ * const adder = createJobAdder(() => driver, "graphile_worker");
+ * await adder.addRawJob("hello", { name: "Ada" });
+ * ```
+ */
+export function createJobAdder(
+  queryable: () => Queryable | Promise<Queryable>,
+  schema: string,
+): JobAdder {
+  async function one(input: JobInput, what: string): Promise<Job> {
+    const job = normalizeJob(input);
+    const q = await queryable();
+    const row = await dbCall(what, schema, () => jobAdd(q, schema, job));
+    if (!row) throw new DatabaseError(NO_ROW);
+    return jobFromRow(row);
+  }
+
+  async function many(inputs: JobInput[], what: string): Promise<Job[]> {
+    const jobs = normalizeJobBatch(inputs);
+    if (jobs.length === 0) return [];
+    const q = await queryable();
+    const rows = await dbCall(what, schema, () => jobsAdd(q, schema, jobs));
+    const missing = rows.findIndex((r) => r === null);
+    if (missing !== -1) throw new DatabaseError(`${NO_ROW} (jobs[${missing}])`);
+    return rows.map((r) => jobFromRow(r!));
+  }
+
+  return {
+    addJob<P>(task: TaskDefinition<P>, payload: P, options?: JobOptions): Promise<Job> {
+      return Promise.resolve().then(() => {
+        const t = checkTask(task);
+        return one({ identifier: t.identifier, payload, options, task: t }, "addJob");
+      });
+    },
+    addRawJob(identifier: string, payload?: unknown, options?: JobOptions): Promise<Job> {
+      return Promise.resolve().then(() =>
+        one({ identifier, payload: rawPayload(payload), options }, "addRawJob")
+      );
+    },
+    addJobs<P>(
+      task: TaskDefinition<P>,
+      jobs: ReadonlyArray<{ payload: P; options?: JobOptions }>,
+    ): Promise<Job[]> {
+      return Promise.resolve().then(() => {
+        const t = checkTask(task);
+        const inputs = checkArray(jobs, "jobs").map((item, i) => {
+          const it = checkItem(item, `jobs[${i}]`, TYPED_KEYS);
+          return { identifier: t.identifier, payload: it.payload, options: it.options, task: t };
+        });
+        return many(inputs, "addJobs");
+      });
+    },
+    addRawJobs(jobs: ReadonlyArray<RawJobSpec>): Promise<Job[]> {
+      return Promise.resolve().then(() => {
+        const inputs = checkArray(jobs, "jobs").map((item, i) => {
+          const it = checkItem(item, `jobs[${i}]`, RAW_KEYS);
+          return {
+            identifier: it.identifier,
+            payload: rawPayload(it.payload),
+            options: it.options,
+          };
+        });
+        return many(inputs, "addRawJobs");
+      });
+    },
+  };
+}
