@@ -1,0 +1,226 @@
+/**
+ * `createWorker`: wires the options, driver, fetcher, job pool, completer,
+ * notifier, stale-lock reset and signal handling into a {@linkcode Worker}.
+ *
+ * Lifecycle: "ready" → `run()`/`runOnce()` → `stop()` → "stopped". `run()`
+ * migrates, subscribes (LISTEN), starts the lock reset and the pool, and
+ * resolves once `stop()` (or a signal, or a breaking migration elsewhere)
+ * has shut everything down and the worker's own pool is closed.
+ * `runOnce()` may be called repeatedly; call `stop()` afterwards to release
+ * the pool.
+ *
+ * @module
+ */
+import { resolveDriver } from "../driver/resolve.ts";
+import { SpoolError } from "../errors.ts";
+import { migrate } from "../migrate/migrate.ts";
+import { detectRuntime } from "../runtime/detect.ts";
+import { jobsReturn } from "../sql/jobs_return.ts";
+import { ExtensionMap } from "../task/extension.ts";
+import { createWorkerUtils, type WorkerUtils } from "../utils/worker_utils.ts";
+import { Completer } from "./completer.ts";
+import { Fetcher } from "./fetcher.ts";
+import { LockResetService } from "./lock_reset.ts";
+import { Notifier } from "./notifier.ts";
+import { resolveWorkerOptions } from "./options.ts";
+import { JobPool } from "./pool.ts";
+import { buildTaskRegistry } from "./registry.ts";
+import { SignalHandlers } from "./shutdown.ts";
+import type { Worker, WorkerOptions } from "./types.ts";
+
+type State = "ready" | "running" | "stopping" | "stopped";
+
+function newWorkerId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(9));
+  return `spool_worker_${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/**
+ * Create a worker for `options.tasks`. Options are checked first (each bad
+ * field is one `ValidationError` naming it; two tasks with one identifier
+ * are an error too); then the driver is resolved. Nothing is fetched until
+ * `run()` or `runOnce()`.
+ *
+ * Signals: while running, SIGINT/SIGTERM start a graceful shutdown (a second
+ * signal skips the grace period) unless `noHandleSignals` is set. Spool never
+ * exits the process: once the worker has stopped and closed its pool, the
+ * process ends when nothing else keeps it alive.
+ *
+ * @example
+ * ```ts ignore
+ * import { createWorker, defineTask } from "@spool/worker";
+ * import { z } from "zod";
+ *
+ * const hello = defineTask({
+ *   identifier: "hello",
+ *   payload: z.object({ name: z.string() }),
+ *   run: (payload, ctx) => ctx.logger.info(`Hello, ${payload.name}`),
+ * });
+ * const worker = await createWorker({
+ *   database: "postgres://postgres@127.0.0.1:5432/test",
+ *   tasks: [hello],
+ *   concurrency: 4,
+ * });
+ * await worker.utils.addJob(hello, { name: "Ada" });
+ * await worker.run(); // until SIGINT/SIGTERM or worker.stop()
+ * ```
+ */
+export async function createWorker(options: WorkerOptions): Promise<Worker> {
+  const o = resolveWorkerOptions(options);
+  const registry = buildTaskRegistry(o.tasks);
+  const extensions = new ExtensionMap(o.extensions);
+  const { driver, owned } = await resolveDriver({
+    database: o.database,
+    driver: o.driver,
+    maxPoolSize: o.database !== undefined ? o.maxPoolSize : undefined,
+  });
+  const id = newWorkerId();
+  const { schema, logger, clock } = o;
+  const localClock = o.useLocalTime ? clock : undefined;
+  const utils: WorkerUtils = createWorkerUtils({ driver, schema, logger });
+
+  const fetcher = new Fetcher({
+    db: driver,
+    schema,
+    workerId: id,
+    registry,
+    forbiddenFlags: o.forbiddenFlags,
+    localClock,
+  });
+  const completer = new Completer({ db: driver, schema, workerId: id, logger, clock, localClock });
+  const pool = new JobPool({
+    concurrency: o.concurrency,
+    pollInterval: o.pollInterval,
+    fetcher,
+    completer,
+    registry,
+    context: { adder: utils, db: driver, logger, extensions, workerId: id },
+    logger,
+    clock,
+    backoff: o.backoff,
+    returnJobs: (ids, r) =>
+      jobsReturn(driver, {
+        schema,
+        workerId: id,
+        ids,
+        retryDelayMs: r.retryDelayMs,
+        message: r.message,
+        now: localClock ? new Date(localClock.now()) : undefined,
+      }),
+  });
+  const lockReset = new LockResetService({ db: driver, schema, logger, clock, localClock });
+
+  let state: State = "ready";
+  let migrated = false;
+  let stopPromise: Promise<void> | undefined;
+  const force = new AbortController();
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+
+  const notifier = new Notifier(driver, logger, {
+    wake: () => pool.nudge(),
+    breakingMigration: (n) => {
+      logger.error(
+        `A breaking migration${n === undefined ? "" : ` (#${n})`} was applied to schema ` +
+          `"${schema}" by another process; this worker may no longer match the schema, ` +
+          "so it is shutting down gracefully. Upgrade Spool and restart it.",
+      );
+      void worker.stop();
+    },
+  });
+  const signals = o.noHandleSignals ? undefined : new SignalHandlers(
+    o.runtime ?? detectRuntime(),
+    logger,
+    { graceful: () => void worker.stop(), force: () => force.abort() },
+  );
+
+  const ensureMigrated = async () => {
+    if (migrated) return;
+    await migrate(driver, { schema, logger });
+    migrated = true;
+  };
+
+  const assertReady = (what: string) => {
+    if (state === "running") {
+      throw new SpoolError("SHUTDOWN", `Cannot ${what}: the worker is already running`);
+    }
+    if (state !== "ready") {
+      throw new SpoolError("SHUTDOWN", `Cannot ${what}: the worker was stopped; create a new one`);
+    }
+  };
+
+  const shutdown = async () => {
+    logger.debug(`Worker ${id} stopping`);
+    await Promise.all([lockReset.stop(), notifier.stop()]);
+    await pool.stop({
+      gracePeriod: o.gracePeriod,
+      interruptedJobRetryDelay: o.interruptedJobRetryDelay,
+      force: force.signal,
+    });
+    signals?.remove();
+    if (owned) {
+      try {
+        await driver.close();
+      } catch (error) {
+        logger.warn("Closing the worker's pool failed", { error: String(error) });
+      }
+    }
+    state = "stopped";
+    logger.info(`Worker ${id} stopped`);
+    resolveStopped();
+  };
+
+  const worker: Worker = {
+    id,
+    utils,
+    async run(): Promise<void> {
+      assertReady("run()");
+      state = "running";
+      signals?.install();
+      try {
+        await ensureMigrated();
+        if (state !== "running") return await stopped;
+        await fetcher.taskIds();
+        await notifier.start();
+        if (state !== "running") return await stopped;
+        lockReset.start();
+        pool.start();
+        logger.info(
+          `Worker ${id} started: ${registry.size} task(s), concurrency ${o.concurrency}, ` +
+            `schema "${schema}"`,
+        );
+      } catch (error) {
+        await worker.stop();
+        throw error;
+      }
+      await stopped;
+    },
+    async runOnce(): Promise<void> {
+      assertReady("runOnce()");
+      state = "running";
+      signals?.install();
+      try {
+        await ensureMigrated();
+        if (state !== "running") return;
+        await lockReset.runOnce();
+        if (state !== "running") return;
+        await pool.runOnce();
+      } finally {
+        if (state === "running") {
+          signals?.remove();
+          state = "ready";
+        }
+      }
+    },
+    stop(): Promise<void> {
+      if (stopPromise) return stopPromise;
+      state = "stopping";
+      stopPromise = shutdown();
+      return stopPromise;
+    },
+    [Symbol.asyncDispose](): Promise<void> {
+      return worker.stop();
+    },
+  };
+  return worker;
+}

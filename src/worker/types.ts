@@ -1,0 +1,90 @@
+/**
+ * Public types of the worker: options and the `Worker` handle.
+ *
+ * @module
+ */
+import type { Driver } from "../driver/types.ts";
+import type { Logger } from "../logger.ts";
+import type { Clock, Runtime } from "../runtime/types.ts";
+import type { ProvidedExtension } from "../task/extension.ts";
+import type { TaskDefinition } from "../task/types.ts";
+import type { WorkerUtils } from "../utils/worker_utils.ts";
+
+/** Any task definition, whatever its payload type. */
+// deno-lint-ignore no-explicit-any
+export type AnyTaskDefinition = TaskDefinition<any>;
+
+/**
+ * Flags a worker refuses: a fixed list, or a function asked before every
+ * fetch (it may be async; `null`/`undefined`/`[]` means none).
+ */
+export type ForbiddenFlags =
+  | readonly string[]
+  | (() => readonly string[] | null | undefined | Promise<readonly string[] | null | undefined>);
+
+/**
+ * Retry delay after a failure: `attempts` counts the attempt that just failed
+ * (1 after the first failure); returns seconds. The default is
+ * graphile-worker's curve, `exp(min(attempts, 10))` seconds.
+ */
+export type BackoffFunction = (attempts: number) => number;
+
+/** Options of {@linkcode createWorker}. */
+export interface WorkerOptions {
+  /** Task definitions this worker runs (identifiers must be unique). */
+  tasks: readonly AnyTaskDefinition[];
+  /** PostgreSQL connection URL; the worker opens (and closes) its own pool. */
+  database?: string;
+  /** A driver to use instead of `database`; the worker never closes a driver you pass. */
+  driver?: Driver;
+  /** Worker schema. @default {"graphile_worker"} */
+  schema?: string;
+  /** Jobs run at the same time by this worker. @default {1} */
+  concurrency?: number;
+  /** Milliseconds between polls when idle (LISTEN wakes the worker sooner). @default {2000} */
+  pollInterval?: number;
+  /** Compare run_at with this process's clock instead of the database's. @default {false} */
+  useLocalTime?: boolean;
+  /** Jobs with any of these flags are not fetched by this worker. */
+  forbiddenFlags?: ForbiddenFlags;
+  /** Where log lines go. @default {consoleLogger()} */
+  logger?: Logger;
+  /** Do not install SIGINT/SIGTERM handlers. @default {false} */
+  noHandleSignals?: boolean;
+  /** Milliseconds running jobs get to finish on shutdown before they are aborted. @default {5000} */
+  gracePeriod?: number;
+  /** Milliseconds an interrupted job waits before it may run again. @default {30000} */
+  interruptedJobRetryDelay?: number;
+  /** Pool size when the worker opens the pool from `database`. @default {10} */
+  maxPoolSize?: number;
+  /** Application state for tasks: `[Key.provide(value), …]`, read with `ctx.ext(Key)`. */
+  extensions?: readonly ProvidedExtension[];
+  /** Retry delay after a failure; graphile-worker's exponential curve by default. */
+  backoff?: BackoffFunction;
+  /** @internal Clock for tests. */
+  clock?: Clock;
+  /** @internal Runtime (signals) for tests. */
+  runtime?: Runtime;
+}
+
+/** A worker created by {@linkcode createWorker}. */
+export interface Worker extends AsyncDisposable {
+  /** This worker's id, written to `locked_by` on the jobs and queues it holds. */
+  readonly id: string;
+  /** WorkerUtils on the worker's driver and schema (released with the worker). */
+  readonly utils: WorkerUtils;
+  /**
+   * Migrate, then process jobs until {@linkcode Worker.stop} (or a signal).
+   * Resolves when the worker has fully stopped and released its pool.
+   */
+  run(): Promise<void>;
+  /** Migrate, reset stale locks, run every job that is runnable now, then resolve. */
+  runOnce(): Promise<void>;
+  /**
+   * Graceful shutdown: stop fetching, let running jobs finish for up to
+   * `gracePeriod`, then abort (`ctx.signal`) and hand back the rest; close
+   * the pool if the worker opened it. Idempotent: later calls return the
+   * same promise. Call it after `runOnce()` to release the pool.
+   */
+  stop(): Promise<void>;
+}
