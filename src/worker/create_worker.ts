@@ -18,6 +18,7 @@ import { detectRuntime } from "../runtime/detect.ts";
 import { jobsReturn } from "../sql/jobs_return.ts";
 import { ExtensionMap } from "../task/extension.ts";
 import { createWorkerUtils, type WorkerUtils } from "../utils/worker_utils.ts";
+import { createCronScheduler } from "../cron/scheduler.ts";
 import { Completer } from "./completer.ts";
 import { Fetcher } from "./fetcher.ts";
 import { LockResetService } from "./lock_reset.ts";
@@ -109,6 +110,9 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
       }),
   });
   const lockReset = new LockResetService({ db: driver, schema, logger, clock, localClock });
+  const cronScheduler = o.cronItems.length === 0
+    ? undefined
+    : createCronScheduler({ driver, schema, items: o.cronItems, clock, logger });
 
   let state: State = "ready";
   let migrated = false;
@@ -151,7 +155,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
 
   const shutdown = async () => {
     logger.debug(`Worker ${id} stopping`);
-    await Promise.all([lockReset.stop(), notifier.stop()]);
+    await Promise.all([lockReset.stop(), notifier.stop(), cronScheduler?.stop()]);
     await pool.stop({
       gracePeriod: o.gracePeriod,
       interruptedJobRetryDelay: o.interruptedJobRetryDelay,
@@ -184,6 +188,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
         await notifier.start();
         if (state !== "running") return await stopped;
         lockReset.start();
+        await cronScheduler?.start();
         pool.start();
         logger.info(
           `Worker ${id} started: ${registry.size} task(s), concurrency ${o.concurrency}, ` +

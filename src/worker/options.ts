@@ -14,6 +14,8 @@ import type { Driver } from "../driver/types.ts";
 import type { ProvidedExtension } from "../task/extension.ts";
 import { validateSchemaName } from "../sql/ident.ts";
 import type { AnyTaskDefinition, BackoffFunction, ForbiddenFlags, WorkerOptions } from "./types.ts";
+import { resolveCronItems } from "../cron/resolve.ts";
+import type { CronItem } from "../cron/types.ts";
 
 /** Options after checking, with every default applied. */
 export interface ResolvedWorkerOptions {
@@ -32,6 +34,8 @@ export interface ResolvedWorkerOptions {
   maxPoolSize: number;
   extensions: readonly ProvidedExtension[];
   backoff: BackoffFunction | undefined;
+  /** Cron items from `crontab` and `cron` (empty when neither is given). */
+  cronItems: CronItem[];
   clock: Clock;
   runtime: Runtime | undefined;
 }
@@ -97,6 +101,10 @@ const optionsSchema = z.strictObject({
   backoff: z.custom<BackoffFunction>(isFunction, {
     message: "must be a function (attempts) => seconds",
   }).optional(),
+  crontab: z.string({ message: "must be crontab text" }).optional(),
+  cron: z.array(z.unknown(), {
+    message: "must be an array of cron.* schedules or crontab lines",
+  }).optional(),
   clock: z.custom<Clock>((v) => hasMethods(v, ["now", "setTimeout", "sleep"]), {
     message: "must be a Clock",
   }).optional(),
@@ -159,6 +167,11 @@ export function resolveWorkerOptions(input: WorkerOptions): ResolvedWorkerOption
     maxPoolSize: o.maxPoolSize ?? 10,
     extensions: o.extensions ?? [],
     backoff: o.backoff,
+    // Cron items may name tasks other workers run, so identifiers are not checked against `tasks`.
+    cronItems: resolveCronItems({
+      crontab: o.crontab,
+      cron: o.cron as WorkerOptions["cron"],
+    }),
     clock: o.clock ?? systemClock,
     runtime: o.runtime,
   };

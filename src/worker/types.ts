@@ -9,6 +9,7 @@ import type { Clock, Runtime } from "../runtime/types.ts";
 import type { ProvidedExtension } from "../task/extension.ts";
 import type { TaskDefinition } from "../task/types.ts";
 import type { WorkerUtils } from "../utils/worker_utils.ts";
+import type { CronInput } from "../cron/resolve.ts";
 
 /** Any task definition, whatever its payload type. */
 // deno-lint-ignore no-explicit-any
@@ -61,6 +62,10 @@ export interface WorkerOptions {
   extensions?: readonly ProvidedExtension[];
   /** Retry delay after a failure; graphile-worker's exponential curve by default. */
   backoff?: BackoffFunction;
+  /** Crontab text in graphile-worker's format, scheduled while the worker runs. */
+  crontab?: string;
+  /** Typed schedules (`cron.dailyAt(task, 8, 0)`, …) or crontab lines, scheduled while the worker runs. */
+  cron?: readonly CronInput[];
   /** @internal Clock for tests. */
   clock?: Clock;
   /** @internal Runtime (signals) for tests. */

@@ -1,0 +1,60 @@
+/**
+ * Spool: a PostgreSQL job queue for Deno and Bun, sharing its database schema
+ * with graphile-worker.
+ *
+ * @example
+ * ```ts ignore
+ * import { createWorker, defineTask } from "@spool/worker";
+ * import { z } from "zod";
+ *
+ * const hello = defineTask({
+ *   identifier: "hello",
+ *   payload: z.object({ name: z.string() }),
+ *   run(payload, ctx) {
+ *     ctx.logger.info(`Hello, ${payload.name}`);
+ *   },
+ * });
+ *
+ * const worker = await createWorker({ database: "postgres://localhost/app", tasks: [hello] });
+ * await worker.utils.addJob(hello, { name: "Ada" });
+ * await worker.run();
+ * ```
+ *
+ * @module
+ */
+export * from "./src/errors.ts";
+export * from "./src/logger.ts";
+export type * from "./src/driver/types.ts";
+export {
+  type ResolvedDriver,
+  resolveDriver,
+  type ResolveDriverOptions,
+} from "./src/driver/resolve.ts";
+export type * from "./src/runtime/types.ts";
+export { systemClock } from "./src/runtime/clock.ts";
+export { detectRuntime } from "./src/runtime/detect.ts";
+export {
+  BREAKING_MIGRATIONS,
+  HIGHEST_KNOWN_MIGRATION,
+  migrate,
+  type MigrateOptions,
+  type MigrateResult,
+} from "./src/migrate/migrate.ts";
+export type * from "./src/utils/types.ts";
+export {
+  createWorkerUtils,
+  type WorkerUtils,
+  type WorkerUtilsOptions,
+} from "./src/utils/worker_utils.ts";
+export type * from "./src/task/types.ts";
+export { defineTask, type DefineTaskOptions } from "./src/task/define_task.ts";
+export { extension, type ExtensionKey, type ProvidedExtension } from "./src/task/extension.ts";
+export * from "./src/cron/mod.ts";
+export { createWorker } from "./src/worker/create_worker.ts";
+export type {
+  AnyTaskDefinition,
+  BackoffFunction,
+  ForbiddenFlags,
+  Worker,
+  WorkerOptions,
+} from "./src/worker/types.ts";
