@@ -38,10 +38,26 @@ export function consoleLogger(options: { level?: LogLevel; scope?: string } = {}
     const line = `${new Date().toISOString()} ${level.toUpperCase()} ${prefix}${message}`;
     // deno-lint-ignore no-console
     const out = level === "error" ? console.error : level === "warn" ? console.warn : console.log;
-    if (meta && Object.keys(meta).length > 0) out(line, meta);
-    else out(line);
+    out(meta && Object.keys(meta).length > 0 ? `${line} ${formatMeta(meta)}` : line);
   };
   return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") };
+}
+
+// One line per entry: `key=value` pairs, strings JSON-quoted only when needed.
+function formatMeta(meta: LogMeta): string {
+  return Object.entries(meta).map(([key, value]) => {
+    const v = value instanceof Error ? value.message : value;
+    const text = typeof v === "string" && /^[^\s="]+$/.test(v) ? v : safeJson(v);
+    return `${key}=${text}`;
+  }).join(" ");
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }
 
 /**
