@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console
 /**
  * Quickstart: `deno task demo` (or `bun examples/quickstart.ts`).
  *

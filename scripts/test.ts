@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console
 /**
  * Runs the test suite under the runtime that runs this script:
  * `deno task test` (Deno) or `bun scripts/test.ts` (Bun).
