@@ -118,6 +118,7 @@ async function applyOne(
   driver: Driver,
   schema: string,
   migration: Migration,
+  announceBreaking: boolean,
 ): Promise<"applied" | "elsewhere"> {
   const script = renderMigration(migration, quoteIdent(schema));
   try {
@@ -129,7 +130,7 @@ async function applyOne(
         throw error;
       }
       await migrationScriptRun(tx, script);
-      await migrationNotify(tx, migration.id, migration.breaking);
+      await migrationNotify(tx, migration.id, migration.breaking && announceBreaking);
     });
     return "applied";
   } catch (error) {
@@ -170,12 +171,16 @@ export async function runMigrations(
 
   const applied: number[] = [];
   const appliedElsewhere: number[] = [];
+  // `worker:migrate` reaches every worker on the database, whatever its schema, and
+  // graphile-worker shuts down on any breaking one. No worker can be running on a
+  // schema that had no migrations yet, so a fresh install announces none as breaking.
+  const announceBreaking = state.latest !== null;
   for (const migration of migrations) {
     if (state.latest !== null && migration.id <= state.latest) continue;
     logger.debug(`Running ${migration.breaking ? "breaking " : ""}migration ${migration.id}`, {
       schema,
     });
-    const outcome = await applyOne(driver, schema, migration);
+    const outcome = await applyOne(driver, schema, migration, announceBreaking);
     if (outcome === "applied") applied.push(migration.id);
     else {
       logger.debug(`Migration ${migration.id} was applied by another process`, { schema });
