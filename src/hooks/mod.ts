@@ -1,0 +1,15 @@
+/**
+ * Lifecycle hooks and plugins: what `mod.ts` re-exports from this layer.
+ *
+ * @module
+ */
+export type * from "./types.ts";
+export { JobRejectedError, JobSkippedError } from "./errors.ts";
+export {
+  createHookRegistry,
+  DEFAULT_HOOK_TIMEOUT,
+  definePlugin,
+  hookNames,
+  type HookRegistryOptions,
+} from "./plugins.ts";
+export type { HookRegistry } from "./registry.ts";
