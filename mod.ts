@@ -48,6 +48,12 @@ export {
 } from "./src/utils/worker_utils.ts";
 export type * from "./src/task/types.ts";
 export { defineTask, type DefineTaskOptions } from "./src/task/define_task.ts";
+export { defineBatchTask, type DefineBatchTaskOptions } from "./src/task/define_batch_task.ts";
+export {
+  BatchResult,
+  type BatchResultHelpers,
+  type BatchRunResult,
+} from "./src/task/batch_result.ts";
 export { extension, type ExtensionKey, type ProvidedExtension } from "./src/task/extension.ts";
 export * from "./src/cron/mod.ts";
 export { createWorker } from "./src/worker/create_worker.ts";
@@ -58,3 +64,4 @@ export type {
   Worker,
   WorkerOptions,
 } from "./src/worker/types.ts";
+export * from "./src/hooks/mod.ts";

@@ -13,7 +13,9 @@ export type SpoolErrorCode =
   | "DATABASE"
   | "DRIVER"
   | "NOT_SUPPORTED"
-  | "SHUTDOWN";
+  | "SHUTDOWN"
+  | "JOB_SKIPPED"
+  | "JOB_REJECTED";
 
 /**
  * Base class of every error Spool throws on purpose.

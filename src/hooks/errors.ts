@@ -28,7 +28,7 @@ export class JobSkippedError extends SpoolError {
   readonly plugin: string;
   constructor(identifier: string, plugin: string) {
     super(
-      "INVALID_PAYLOAD",
+      "JOB_SKIPPED",
       `Job "${identifier}" was not added: the beforeJobSchedule hook of plugin "${plugin}" ` +
         "skipped it",
     );
@@ -59,7 +59,7 @@ export class JobRejectedError extends SpoolError {
   readonly reason: string;
   constructor(identifier: string, plugin: string, reason: string, options?: ErrorOptions) {
     super(
-      "INVALID_PAYLOAD",
+      "JOB_REJECTED",
       `Job "${identifier}" was not added: the beforeJobSchedule hook of plugin "${plugin}" ` +
         `refused it: ${reason}`,
       options,
