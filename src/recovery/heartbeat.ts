@@ -1,0 +1,138 @@
+/**
+ * The heartbeat service: registers the worker in `_private_workers` and
+ * renews its heartbeat every `interval`. A failed renewal is logged and
+ * retried with backoff (never slower than the interval), so a dropped
+ * connection or a restarting server only delays it. When a renewal finds the
+ * row gone, a sweeper judged this worker dead (its heartbeat was older than
+ * the threshold, e.g. a long outage or a blocked event loop): its jobs may
+ * already run elsewhere, which is logged as an error.
+ *
+ * @module
+ */
+import type { Queryable } from "../driver/types.ts";
+import { classifyFailure, retryDelay } from "../internal/backoff.ts";
+import type { Logger } from "../logger.ts";
+import type { Clock } from "../runtime/types.ts";
+import { workerDeregister, workerHeartbeat } from "../sql/workers.ts";
+
+/** What a {@linkcode HeartbeatService} needs. */
+export interface HeartbeatConfig {
+  db: Queryable;
+  schema: string;
+  workerId: string;
+  logger: Logger;
+  clock: Clock;
+  /** Milliseconds between renewals. */
+  interval: number;
+  /** Stored with the row. */
+  metadata: unknown;
+  /** The driver's SQLSTATE reader, to classify failures. */
+  sqlState?: (error: unknown) => string | undefined;
+}
+
+/** Registers and renews one worker's heartbeat. `start`/`stop` are idempotent. */
+export class HeartbeatService {
+  #config: HeartbeatConfig;
+  #cancel: (() => void) | undefined;
+  #running: Promise<void> | undefined;
+  #started = false;
+  #registered = false;
+  #failures = 0;
+
+  constructor(config: HeartbeatConfig) {
+    this.#config = config;
+  }
+
+  /** Register now (throws when the database cannot be reached). */
+  async register(): Promise<void> {
+    const { db, schema, workerId, metadata } = this.#config;
+    await workerHeartbeat(db, { schema, workerId, metadata });
+    this.#registered = true;
+  }
+
+  /** Renew the heartbeat every interval until `stop()`. */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#schedule(this.#config.interval);
+  }
+
+  /** Stop renewing and wait for a renewal in flight. */
+  async stop(): Promise<void> {
+    this.#started = false;
+    this.#cancel?.();
+    this.#cancel = undefined;
+    await this.#running;
+  }
+
+  /**
+   * Remove the registration, unless the worker still holds locks (then the
+   * row is left to go stale, and a sweeper recovers the jobs). Errors are
+   * logged, not thrown.
+   */
+  async deregister(): Promise<void> {
+    if (!this.#registered) return;
+    const { db, schema, workerId, logger } = this.#config;
+    try {
+      const removed = await workerDeregister(db, { schema, workerId });
+      this.#registered = !removed;
+      if (!removed) {
+        logger.warn(
+          `Worker ${workerId} still holds locks it could not release; it stays registered ` +
+            "so that a sweeper recovers them once its heartbeat is stale",
+        );
+      }
+    } catch (error) {
+      logger.warn(
+        `Could not deregister worker ${workerId}; its row goes stale and is swept later`,
+        { error: String(error) },
+      );
+    }
+  }
+
+  /** Renew once now. Errors are logged, not thrown; returns false when it failed. */
+  async beat(): Promise<boolean> {
+    const { db, schema, workerId, metadata, logger, sqlState } = this.#config;
+    try {
+      const { inserted } = await workerHeartbeat(db, { schema, workerId, metadata });
+      if (this.#failures > 0) {
+        logger.info(`Heartbeat of worker ${workerId} renewed after ${this.#failures} failure(s)`);
+      }
+      this.#failures = 0;
+      if (inserted && this.#registered) {
+        logger.error(
+          `Worker ${workerId} was declared dead by a sweeper (no heartbeat within the stale ` +
+            "threshold) and has registered again; jobs it was running may have been recovered " +
+            "and may be running elsewhere too",
+        );
+      }
+      this.#registered = true;
+      return true;
+    } catch (error) {
+      this.#failures++;
+      const kind = classifyFailure(error, sqlState?.(error));
+      const log = this.#failures === 1 ? logger.warn : logger.debug;
+      log.call(logger, `Heartbeat of worker ${workerId} failed (${kind}); retrying`, {
+        error: String(error),
+        failures: this.#failures,
+      });
+      return false;
+    }
+  }
+
+  #schedule(delayMs: number): void {
+    this.#cancel = this.#config.clock.setTimeout(() => {
+      this.#cancel = undefined;
+      if (!this.#started) return;
+      const run = this.beat().then((ok) => {
+        if (this.#running === run) this.#running = undefined;
+        if (!this.#started) return;
+        const interval = this.#config.interval;
+        this.#schedule(
+          ok ? interval : Math.min(interval, retryDelay("connection", this.#failures - 1)),
+        );
+      });
+      this.#running = run;
+    }, delayMs);
+  }
+}
