@@ -25,6 +25,11 @@ for (const [name, spec] of Object.entries(deno.imports)) {
 for (const name of Object.keys(fromPkg)) {
   if (!seen.has(name)) problems.push(`${name} is in package.json but not in deno.json imports`);
 }
+const version = /SPOOL_VERSION = "([^"]+)"/.exec(readFileSync("src/version.ts", "utf8"))?.[1];
+const denoVersion = (deno as unknown as { version: string }).version;
+if (version !== denoVersion) {
+  problems.push(`src/version.ts says ${version}, deno.json says ${denoVersion}`);
+}
 if (problems.length > 0) {
   console.error("Dependency pins differ:\n  " + problems.join("\n  "));
   process.exit(1);

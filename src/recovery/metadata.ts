@@ -4,9 +4,7 @@
  * @module
  */
 import type { Runtime } from "../runtime/types.ts";
-
-/** Spool's version as written to worker metadata. Keep in step with deno.json. */
-export const SPOOL_VERSION = "0.1.0";
+import { SPOOL_VERSION } from "../version.ts";
 
 /** Metadata stored with a registered worker (`_private_workers.metadata`). */
 export interface WorkerMetadata {
