@@ -65,3 +65,14 @@ export type {
   WorkerOptions,
 } from "./src/worker/types.ts";
 export * from "./src/hooks/mod.ts";
+export {
+  type ActiveWorker,
+  INFRASTRUCTURE_RESILIENT_FLAG,
+  type ListActiveWorkersOptions,
+  RECOVERY_DEFAULTS,
+  type SweepStaleWorkersOptions,
+  type SweepStaleWorkersResult,
+} from "./src/utils/workers_admin.ts";
+export type { RecoveryOptions } from "./src/recovery/options.ts";
+export { RECOVERED_MESSAGE } from "./src/sql/workers_sweep.ts";
+export { SPOOL_VERSION } from "./src/version.ts";
