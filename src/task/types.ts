@@ -8,6 +8,7 @@ import type { Logger } from "../logger.ts";
 import type { Driver, Queryable, QueryResult } from "../driver/types.ts";
 import type { JobAdder } from "../utils/types.ts";
 import type { ExtensionKey } from "./extension.ts";
+import type { BatchRunResult } from "./batch_result.ts";
 
 /** What a task sees of the job it runs. */
 export interface JobInfo {
@@ -33,7 +34,10 @@ export interface TaskContext extends JobAdder {
   /** Aborted when the worker shuts down past its grace period; stop work and throw. */
   readonly signal: AbortSignal;
   /** Run a query on the worker's pool. */
-  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  query<R = Record<string, unknown>>(
+    text: string,
+    params?: readonly unknown[],
+  ): Promise<QueryResult<R>>;
   /** Run `fn` in a transaction on the worker's pool. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Application state given to the worker with `extensions` (never stored in payloads). */
@@ -49,6 +53,27 @@ export interface TaskDefinition<P = unknown> {
   readonly payload: z.ZodType<P>;
   /** Runs one job. Returning completes it; throwing fails it (it is retried with backoff). */
   readonly run: (payload: P, ctx: TaskContext) => unknown | Promise<unknown>;
+}
+
+/**
+ * A typed batch task (made with `defineBatchTask`): one job whose payload is
+ * a non-empty JSON array of items, run together. See `BatchResult` for what
+ * `run` may return.
+ */
+export interface BatchTaskDefinition<I = unknown> {
+  readonly kind: "batch";
+  /** The `task_identifier` stored with each job (1–128 characters). */
+  readonly identifier: string;
+  /** zod schema of one item; every item is checked on add and before run. */
+  readonly item: z.ZodType<I>;
+  /** zod schema of the whole stored payload: a non-empty array of `item`. */
+  readonly payload: z.ZodType<I[]>;
+  /**
+   * Runs the items of one job. Returning nothing completes the job; returning
+   * one `BatchResult` per item retries only the failed items; throwing
+   * retries every item.
+   */
+  readonly run: (items: I[], ctx: TaskContext) => BatchRunResult | Promise<BatchRunResult>;
 }
 
 /** Type of the driver used inside a context (re-exported for implementers). */
