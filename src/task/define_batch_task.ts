@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import { ValidationError } from "../errors.ts";
+import { checkDefinition } from "./_checks.ts";
 import type { BatchRunResult } from "./batch_result.ts";
 import type { BatchTaskDefinition, TaskContext } from "./types.ts";
 
@@ -73,31 +73,13 @@ export interface DefineBatchTaskOptions<S extends z.ZodType> {
 export function defineBatchTask<S extends z.ZodType>(
   options: DefineBatchTaskOptions<S>,
 ): BatchTaskDefinition<z.output<S>> {
-  if (typeof options !== "object" || options === null) {
-    throw new ValidationError("defineBatchTask", "expects { identifier, item, run }");
-  }
-  const { identifier, item, run } = options;
-  if (typeof identifier !== "string" || identifier.length === 0) {
-    throw new ValidationError("identifier", "must be a non-empty string of at most 128 characters");
-  }
-  if ([...identifier].length > 128) {
-    throw new ValidationError(
-      "identifier",
-      `must be at most 128 characters (got ${[...identifier].length})`,
-    );
-  }
-  if (
-    typeof item !== "object" || item === null ||
-    typeof (item as { safeParse?: unknown }).safeParse !== "function"
-  ) {
-    throw new ValidationError(
-      "item",
-      `must be a zod schema of one item (batch task "${identifier}")`,
-    );
-  }
-  if (typeof run !== "function") {
-    throw new ValidationError("run", `must be a function (batch task "${identifier}")`);
-  }
+  const { identifier, schema, run } = checkDefinition(
+    options,
+    "defineBatchTask",
+    "item",
+    "a zod schema of one item",
+  );
+  const item = schema as z.ZodType;
   type I = z.output<S>;
   return Object.freeze({
     kind: "batch" as const,

@@ -5,7 +5,7 @@
  * @module
  */
 import type { z } from "zod";
-import { ValidationError } from "../errors.ts";
+import { checkDefinition } from "./_checks.ts";
 import type { TaskContext, TaskDefinition } from "./types.ts";
 
 /** What {@linkcode defineTask} takes. */
@@ -39,32 +39,16 @@ export interface DefineTaskOptions<S extends z.ZodType> {
 export function defineTask<S extends z.ZodType>(
   options: DefineTaskOptions<S>,
 ): TaskDefinition<z.output<S>> {
-  if (typeof options !== "object" || options === null) {
-    throw new ValidationError("defineTask", "expects { identifier, payload, run }");
-  }
-  const { identifier, payload, run } = options;
-  if (typeof identifier !== "string" || identifier.length === 0) {
-    throw new ValidationError("identifier", "must be a non-empty string of at most 128 characters");
-  }
-  if ([...identifier].length > 128) {
-    throw new ValidationError(
-      "identifier",
-      `must be at most 128 characters (got ${[...identifier].length})`,
-    );
-  }
-  if (
-    typeof payload !== "object" || payload === null ||
-    typeof (payload as { safeParse?: unknown }).safeParse !== "function"
-  ) {
-    throw new ValidationError("payload", `must be a zod schema (task "${identifier}")`);
-  }
-  if (typeof run !== "function") {
-    throw new ValidationError("run", `must be a function (task "${identifier}")`);
-  }
+  const { identifier, schema, run } = checkDefinition(
+    options,
+    "defineTask",
+    "payload",
+    "a zod schema",
+  );
   return Object.freeze({
     kind: "task" as const,
     identifier,
-    payload: payload as z.ZodType<z.output<S>>,
+    payload: schema as z.ZodType<z.output<S>>,
     run: run as TaskDefinition<z.output<S>>["run"],
   });
 }
