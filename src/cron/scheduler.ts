@@ -41,6 +41,7 @@ import {
 import { validateSchemaName } from "../sql/ident.ts";
 import type { RawJobSpec } from "../utils/types.ts";
 import type { CronItem } from "./types.ts";
+import type { CronHooks } from "../hooks/schedule_hooks.ts";
 
 const MINUTE = 60_000;
 
@@ -67,6 +68,8 @@ export interface CronSchedulerOptions {
   addJobs?: CronAddJobs;
   /** How late (ms) a minute may be handled and still run as normal (default 300000). */
   lateTolerance?: number;
+  /** Lifecycle hooks: `cron:tick`, `beforeJobSchedule`, `cron:scheduled` (see `src/hooks/`). */
+  hooks?: CronHooks;
 }
 
 /** A running (or stopped) cron scheduler. */
@@ -111,7 +114,7 @@ function cronPayload(item: CronItem, ts: number, backfilled: boolean): Record<st
  * ```
  */
 export function createCronScheduler(options: CronSchedulerOptions): CronScheduler {
-  const { driver, addJobs } = options;
+  const { driver, addJobs, hooks } = options;
   const schema = validateSchemaName(options.schema ?? "graphile_worker");
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
@@ -130,6 +133,8 @@ export function createCronScheduler(options: CronSchedulerOptions): CronSchedule
   let failures = 0;
 
   async function schedule(ts: number, due: Array<{ item: CronItem; backfilled: boolean }>) {
+    const payloadOf = (d: (typeof due)[number]) => cronPayload(d.item, ts, d.backfilled);
+    if (hooks && due.length > 0) due = await hooks.intercept(ts, due, payloadOf);
     if (due.length === 0) return 0;
     const date = new Date(ts);
     if (addJobs) {
@@ -143,6 +148,7 @@ export function createCronScheduler(options: CronSchedulerOptions): CronSchedule
           options: { ...d.item.options, runAt: date },
         }));
         if (jobs.length > 0) await addJobs(jobs, tx);
+        hooks?.scheduled(ts, due, [...claimed], payloadOf);
         return jobs.length;
       });
     }
@@ -157,6 +163,7 @@ export function createCronScheduler(options: CronSchedulerOptions): CronSchedule
       jobKeyMode: item.options.jobKeyMode ?? null,
     }));
     const added = await crontabsSchedule(driver, schema, date, rows);
+    hooks?.scheduled(ts, due, added, payloadOf);
     return added.length;
   }
 
@@ -216,6 +223,7 @@ export function createCronScheduler(options: CronSchedulerOptions): CronSchedule
         if (late <= lateTolerance || ts === current) due.push({ item, backfilled: false });
         else if (item.fill >= late) due.push({ item, backfilled: true });
       }
+      hooks?.tick(ts, due);
       if (late > MINUTE && due.length > 0) {
         logger.debug("cron: catching up a late minute", { ts: new Date(ts).toISOString(), late });
       }

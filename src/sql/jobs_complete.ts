@@ -7,10 +7,13 @@
  * graphile-worker, the delete does not re-check `locked_by`, so a job whose
  * stale lock was reset while it ran is still removed once it succeeds.
  *
+ * Commit: asynchronous (see `_async_commit.ts`).
+ *
  * @module
  */
 import type { Queryable } from "../driver/types.ts";
 import { quoteIdent } from "./ident.ts";
+import { ASYNC_COMMIT_CTE } from "./_async_commit.ts";
 
 /** Parameters of {@linkcode jobsComplete}. */
 export interface JobsCompleteParams {
@@ -28,8 +31,9 @@ function completeText(schema: string): string {
   const hit = cache.get(schema);
   if (hit) return hit;
   const s = quoteIdent(schema);
-  const text = `with done as (
+  const text = `with ${ASYNC_COMMIT_CTE}, done as (
   delete from ${s}._private_jobs as jobs
+  using async_commit
   where jobs.id = any($2::bigint[])
   returning jobs.job_queue_id
 )

@@ -8,6 +8,10 @@
  * another worker picked up is left alone. Queues are unlocked only when this
  * worker holds them.
  *
+ * Replacement payload: a failure may carry `payload`, which replaces the
+ * stored payload (`payload = coalesce(replacement, payload)`); batch jobs use
+ * it to keep only their failed items.
+ *
  * Backoff: `run_at = greatest(now, run_at) + delay`, where the delay is the
  * given number of seconds, or graphile-worker's curve
  * `exp(least(attempts, 10))` seconds, computed in SQL, when none is given.
@@ -25,6 +29,8 @@ export interface JobFailure {
   message: string;
   /** Seconds until the retry; graphile-worker's exponential curve when absent. */
   delaySeconds?: number;
+  /** Replaces the stored payload when set (batch jobs: the failed items only). */
+  payload?: unknown;
 }
 
 /** Parameters of {@linkcode jobsFail}. */
@@ -56,11 +62,13 @@ function failText(schema: string, withNow: boolean): string {
   const s = quoteIdent(schema);
   const now = withNow ? "$3::timestamptz" : "now()";
   const text = `with failures as (
-  select (item->>'id')::bigint as id, item->>'message' as message, (item->>'delay')::float8 as delay
+  select (item->>'id')::bigint as id, item->>'message' as message, (item->>'delay')::float8 as delay,
+    item->'payload' as payload
   from json_array_elements($2::text::json) as item
 ), failed as (
   update ${s}._private_jobs as jobs
   set last_error = failures.message,
+    payload = coalesce(failures.payload, jobs.payload),
     run_at = greatest(${now}, jobs.run_at)
       + coalesce(failures.delay, exp(least(jobs.attempts, 10))) * interval '1 second',
     locked_by = null,
@@ -82,11 +90,12 @@ select id, attempts, max_attempts, run_at from failed`;
 /** Fail jobs locked by `workerId`, in one round trip. Returns the rows updated. */
 export async function jobsFail(exec: Queryable, params: JobsFailParams): Promise<FailedJobRow[]> {
   if (params.failures.length === 0) return [];
-  const items = params.failures.map((f) =>
-    f.delaySeconds === undefined
-      ? { id: f.id, message: f.message }
-      : { id: f.id, message: f.message, delay: f.delaySeconds }
-  );
+  const items = params.failures.map((f) => {
+    const item: Record<string, unknown> = { id: f.id, message: f.message };
+    if (f.delaySeconds !== undefined) item.delay = f.delaySeconds;
+    if (f.payload !== undefined && f.payload !== null) item.payload = f.payload;
+    return item;
+  });
   const values: unknown[] = [params.workerId, JSON.stringify(items)];
   if (params.now !== undefined) values.push(params.now);
   const { rows } = await exec.query<FailedJobRow>(

@@ -11,10 +11,13 @@
  * `locked_at`, and the chosen jobs get `attempts + 1`, `locked_by`,
  * `locked_at` in the same statement.
  *
+ * Commit: asynchronous (see `_async_commit.ts`).
+ *
  * @module
  */
 import type { Queryable } from "../driver/types.ts";
 import { quoteIdent } from "./ident.ts";
+import { ASYNC_COMMIT_CTE } from "./_async_commit.ts";
 
 /** Parameters of {@linkcode jobsFetch}. */
 export interface JobsFetchParams {
@@ -59,7 +62,7 @@ function fetchText(schema: string, withFlags: boolean, withNow: boolean): string
   let n = 3;
   const flagsClause = withFlags ? `\n    and (jobs.flags ?| $${++n}::text[]) is not true` : "";
   const now = withNow ? `$${++n}::timestamptz` : "now()";
-  const text = `with candidates as (
+  const text = `with ${ASYNC_COMMIT_CTE}, candidates as (
   select jobs.id, jobs.job_queue_id, jobs.priority, jobs.run_at
   from ${s}._private_jobs as jobs
   where jobs.is_available = true
@@ -96,6 +99,7 @@ function fetchText(schema: string, withFlags: boolean, withNow: boolean): string
 update ${s}._private_jobs as jobs
 set attempts = jobs.attempts + 1, locked_by = $1::text, locked_at = ${now}
 from picked
+cross join async_commit
 left join locked_queues on locked_queues.id = picked.job_queue_id
 where jobs.id = picked.id
 returning jobs.id, jobs.job_queue_id, locked_queues.queue_name, jobs.task_id, jobs.payload,

@@ -9,7 +9,8 @@ import { errorSqlState } from "../driver/_sqlstate.ts";
 import { DatabaseError, SpoolError, ValidationError } from "../errors.ts";
 import { jobAdd, jobsAdd } from "../sql/jobs_add.ts";
 import { jobFromRow } from "../sql/job_row.ts";
-import type { TaskDefinition } from "../task/types.ts";
+import type { BatchTaskDefinition, TaskDefinition } from "../task/types.ts";
+import { checkBatchItemsForAdd, checkBatchTask } from "./_batch_items.ts";
 import {
   checkTask,
   type JobInput,
@@ -18,6 +19,7 @@ import {
   rejectUnknownKeys,
 } from "./job_options.ts";
 import type { Job, JobAdder, JobOptions, RawJobSpec } from "./types.ts";
+import type { ScheduleHooks } from "../hooks/schedule_hooks.ts";
 
 const RAW_KEYS: ReadonlySet<string> = new Set(["identifier", "payload", "options"]);
 const TYPED_KEYS: ReadonlySet<string> = new Set(["payload", "options"]);
@@ -77,9 +79,10 @@ const NO_ROW = "add_job returned no job: a job with the same key was locked conc
 export function createJobAdder(
   queryable: () => Queryable | Promise<Queryable>,
   schema: string,
+  hooks?: ScheduleHooks,
 ): JobAdder {
   async function one(input: JobInput, what: string): Promise<Job> {
-    const job = normalizeJob(input);
+    const job = normalizeJob(hooks ? await hooks.one(input, what) : input);
     const q = await queryable();
     const row = await dbCall(what, schema, () => jobAdd(q, schema, job));
     if (!row) throw new DatabaseError(NO_ROW);
@@ -87,7 +90,7 @@ export function createJobAdder(
   }
 
   async function many(inputs: JobInput[], what: string): Promise<Job[]> {
-    const jobs = normalizeJobBatch(inputs);
+    const jobs = normalizeJobBatch(hooks ? await hooks.many(inputs, what) : inputs);
     if (jobs.length === 0) return [];
     const q = await queryable();
     const rows = await dbCall(what, schema, () => jobsAdd(q, schema, jobs));
@@ -132,6 +135,17 @@ export function createJobAdder(
           };
         });
         return many(inputs, "addRawJobs");
+      });
+    },
+    addBatchJob<I>(
+      task: BatchTaskDefinition<I>,
+      items: readonly I[],
+      options?: JobOptions,
+    ): Promise<Job> {
+      return Promise.resolve().then(() => {
+        const t = checkBatchTask(task);
+        const payload = checkBatchItemsForAdd(t, items);
+        return one({ identifier: t.identifier, payload, options }, "addBatchJob");
       });
     },
   };

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { TaskDefinition } from "../task/types.ts";
+import type { BatchTaskDefinition, TaskDefinition } from "../task/types.ts";
 import type { Queryable } from "../driver/types.ts";
 
 /** How a new job treats an existing job with the same `jobKey` (graphile-worker's modes). */
@@ -72,6 +72,17 @@ export interface JobAdder {
   ): Promise<Job[]>;
   /** Add many jobs with mixed identifiers in one round trip. */
   addRawJobs(jobs: ReadonlyArray<RawJobSpec>): Promise<Job[]>;
+  /**
+   * Add one batch job: `items` (non-empty, each checked against the task's item
+   * schema) stored as one JSON array. With a `jobKey`, items added while the
+   * keyed job waits are appended to it (a burst becomes one job); while it
+   * runs, they go into a new job.
+   */
+  addBatchJob<I>(
+    task: BatchTaskDefinition<I>,
+    items: readonly I[],
+    options?: JobOptions,
+  ): Promise<Job>;
 }
 
 /** Something jobs can be added through inside the caller's own transaction. */

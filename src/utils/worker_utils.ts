@@ -31,7 +31,19 @@ import {
   checkStrings,
 } from "./_admin_args.ts";
 import { createJobAdder, dbCall } from "./job_adder.ts";
+import { createHookRegistry } from "../hooks/plugins.ts";
+import type { HookRegistry } from "../hooks/registry.ts";
+import { ScheduleHooks } from "../hooks/schedule_hooks.ts";
+import type { Plugin } from "../hooks/types.ts";
 import type { CleanupOptions, CleanupResult, Job, JobAdder, RescheduleOptions } from "./types.ts";
+import {
+  type ActiveWorker,
+  listActiveWorkers,
+  type ListActiveWorkersOptions,
+  sweepStaleWorkers,
+  type SweepStaleWorkersOptions,
+  type SweepStaleWorkersResult,
+} from "./workers_admin.ts";
 
 /** Options for {@linkcode createWorkerUtils}. */
 export interface WorkerUtilsOptions {
@@ -48,6 +60,12 @@ export interface WorkerUtilsOptions {
   logger?: Logger;
   /** Pool size when Spool opens the pool from `database`. */
   maxPoolSize?: number;
+  /** Plugins; their `beforeJobSchedule` interceptors see every add (see `Plugin`). */
+  plugins?: readonly Plugin[];
+  /** Milliseconds an interceptor may take before it counts as a refusal. @default {5000} */
+  hookTimeout?: number;
+  /** @internal The worker's hook registry (instead of `plugins`). */
+  hooks?: HookRegistry;
 }
 
 /** Add and manage jobs; created by {@linkcode createWorkerUtils}. */
@@ -80,8 +98,27 @@ export interface WorkerUtils extends JobAdder, AsyncDisposable {
   permanentlyFailJobs(ids: readonly string[], reason?: string): Promise<Job[]>;
   /** Change when/how jobs run; skips locked ones. Returns the changed jobs. */
   rescheduleJobs(ids: readonly string[], options: RescheduleOptions): Promise<Job[]>;
-  /** Release the jobs and queues held by these (dead) workers. */
+  /**
+   * Release the jobs and queues held by these (dead) workers, at once and
+   * whatever their age (graphile-worker semantics: attempts and run_at are
+   * kept). Prefer {@linkcode WorkerUtils.sweepStaleWorkers}, which only
+   * touches workers whose heartbeat is stale and gives the attempt back.
+   */
   forceUnlockWorkers(workerIds: readonly string[]): Promise<void>;
+  /**
+   * Workers registered for dead-worker recovery, with their metadata, last
+   * heartbeat, whether it is older than `threshold` (default 5 min) and how
+   * many jobs each holds.
+   */
+  listActiveWorkers(options?: ListActiveWorkersOptions): Promise<ActiveWorker[]>;
+  /**
+   * Recover the jobs of workers whose heartbeat is older than `threshold`
+   * (default 5 min): unlocked, the interrupted attempt given back, delayed by
+   * `recoveryDelay`; their queues unlocked, their registrations removed. With
+   * `dryRun`, only reports what would be recovered. One sweep runs at a time
+   * across all processes (`swept: false` when another was running).
+   */
+  sweepStaleWorkers(options?: SweepStaleWorkersOptions): Promise<SweepStaleWorkersResult>;
   /**
    * Maintenance (graphile-worker semantics): no argument runs GC_JOB_QUEUES;
    * an object without `tasks` runs GC_JOB_QUEUES and GC_TASK_IDENTIFIERS.
@@ -141,7 +178,11 @@ export function createWorkerUtils(options: WorkerUtilsOptions = {}): WorkerUtils
     return (await pending).driver;
   };
 
-  const adder = createJobAdder(getDriver, schema);
+  const scheduleHooks = ScheduleHooks.of(
+    options.hooks ??
+      createHookRegistry({ plugins: options.plugins, hookTimeout: options.hookTimeout, logger }),
+  );
+  const adder = createJobAdder(getDriver, schema, scheduleHooks);
   const run = async <T>(what: string, fn: (d: Driver) => Promise<T>): Promise<T> => {
     const d = await getDriver();
     return await dbCall(what, schema, () => fn(d));
@@ -204,6 +245,12 @@ export function createWorkerUtils(options: WorkerUtilsOptions = {}): WorkerUtils
       if (checked.length === 0) return;
       await run("forceUnlockWorkers", (d) => workersForceUnlock(d, schema, checked));
     },
+    listActiveWorkers(listOptions) {
+      return run("listActiveWorkers", (d) => listActiveWorkers(d, schema, listOptions));
+    },
+    sweepStaleWorkers(sweepOptions) {
+      return run("sweepStaleWorkers", (d) => sweepStaleWorkers(d, schema, sweepOptions));
+    },
     async cleanup(cleanupOptions) {
       const plan = checkCleanup(cleanupOptions);
       return await run("cleanup", async (d) => {
@@ -223,7 +270,7 @@ export function createWorkerUtils(options: WorkerUtilsOptions = {}): WorkerUtils
       if (typeof tx?.query !== "function") {
         throw new ValidationError("tx", "must be a Queryable (an object with query(text, params))");
       }
-      return createJobAdder(() => tx, schema);
+      return createJobAdder(() => tx, schema, scheduleHooks);
     },
     async release() {
       if (released) return;

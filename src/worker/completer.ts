@@ -2,8 +2,12 @@
  * Records job outcomes: completions and failures. Calls made while a write is
  * in flight are gathered and written together in the next round trip (no
  * timers), so a busy worker completes jobs in batches and an idle one writes
- * at once. A failed write is retried a few times before it is logged and
- * given up (the job then stays locked until the stale-lock reset).
+ * at once. A write that fails because the connection dropped, the server is
+ * restarting or the statement lost a race is retried with backoff until it
+ * succeeds: outcomes are never dropped (see `src/internal/backoff.ts`). Any
+ * other error is retried a few times, then logged and given up (the job stays
+ * locked until a sweeper or the stale-lock reset frees it). On shutdown,
+ * {@linkcode Completer.abandonAfter} bounds the wait.
  *
  * @module
  */
@@ -12,6 +16,9 @@ import type { Logger } from "../logger.ts";
 import type { Clock } from "../runtime/types.ts";
 import { jobsComplete } from "../sql/jobs_complete.ts";
 import { type FailedJobRow, type JobFailure, jobsFail } from "../sql/jobs_fail.ts";
+import { withOneByOneFallback } from "./_batch_fallback.ts";
+import { errorSqlState } from "../driver/_sqlstate.ts";
+import { classifyFailure, retryDelay } from "../internal/backoff.ts";
 
 /** What a {@linkcode Completer} needs. */
 export interface CompleterConfig {
@@ -22,6 +29,12 @@ export interface CompleterConfig {
   clock: Clock;
   /** Set when `useLocalTime` is on. */
   localClock: Clock | undefined;
+  /** Milliseconds a completion waits to share a write; -1 (default): write at once. */
+  completeJobBatchDelay?: number;
+  /** Milliseconds a failure waits to share a write; -1 (default): write at once. */
+  failJobBatchDelay?: number;
+  /** Told about jobs whose outcome write settled (written or given up). */
+  held?: { release(ids: Iterable<string>): void };
 }
 
 interface Pending<T, R> {
@@ -29,7 +42,8 @@ interface Pending<T, R> {
   resolve: (result: R | undefined) => void;
 }
 
-const RETRY_DELAYS_MS = [50, 200, 1000, 3000];
+/** Tries for a write that fails for any other reason than a connection fault or a lost race. */
+const MAX_OTHER_TRIES = 5;
 
 /** A batch writer: `push` items, one write per batch, results per item. */
 class Batcher<T, R> {
@@ -39,17 +53,22 @@ class Batcher<T, R> {
   #describe: string;
   #logger: Logger;
   #clock: Clock;
+  #delayMs: number;
+  #abandon = new AbortController();
 
   constructor(
     describe: string,
     write: (items: T[]) => Promise<Map<T, R> | undefined>,
     logger: Logger,
     clock: Clock,
+    delayMs = -1,
   ) {
     this.#describe = describe;
-    this.#write = write;
+    // A rejected batch statement is written again one job at a time (see _batch_fallback.ts).
+    this.#write = withOneByOneFallback(write, { describe, logger });
     this.#logger = logger;
     this.#clock = clock;
+    this.#delayMs = delayMs;
   }
 
   push(item: T): Promise<R | undefined> {
@@ -64,9 +83,16 @@ class Batcher<T, R> {
     while (this.#running) await this.#running;
   }
 
+  /** Stop retrying: writes in progress give up after their current try. */
+  abandon(): void {
+    this.#abandon.abort();
+  }
+
   async #drain(): Promise<void> {
     try {
       while (this.#queue.length > 0) {
+        // With a batch delay, wait so that more outcomes share this write.
+        if (this.#delayMs >= 0) await this.#clock.sleep(this.#delayMs);
         const batch = this.#queue;
         this.#queue = [];
         const items = batch.map((p) => p.item);
@@ -79,20 +105,31 @@ class Batcher<T, R> {
   }
 
   async #writeWithRetries(items: T[]): Promise<Map<T, R> | undefined> {
+    let others = 0;
     for (let attempt = 0;; attempt++) {
       try {
         return await this.#write(items);
       } catch (error) {
-        if (attempt >= RETRY_DELAYS_MS.length) {
+        const kind = classifyFailure(error, errorSqlState(error));
+        if (kind === "other") others++;
+        const abandoned = this.#abandon.signal.aborted;
+        if (abandoned || others >= MAX_OTHER_TRIES) {
           this.#logger.error(
-            `Could not ${this.#describe} ${items.length} job(s) after ${attempt + 1} tries; ` +
-              "they stay locked until the stale-lock reset",
+            `Could not ${this.#describe} ${items.length} job(s) after ${attempt + 1} tries` +
+              (abandoned ? " before the shutdown deadline" : "") +
+              "; they stay locked until a sweeper or the stale-lock reset frees them",
             { error: String(error) },
           );
           return undefined;
         }
-        this.#logger.warn(`Could not ${this.#describe} jobs; retrying`, { error: String(error) });
-        await this.#clock.sleep(RETRY_DELAYS_MS[attempt]);
+        const delay = retryDelay(kind, attempt);
+        const log = attempt === 0 ? this.#logger.warn : this.#logger.debug;
+        log.call(
+          this.#logger,
+          `Could not ${this.#describe} ${items.length} job(s) (${kind}); retrying in ${delay} ms`,
+          { error: String(error), attempt: attempt + 1 },
+        );
+        await this.#clock.sleep(delay, this.#abandon.signal);
       }
     }
   }
@@ -102,9 +139,14 @@ class Batcher<T, R> {
 export class Completer {
   #completes: Batcher<string, true>;
   #fails: Batcher<JobFailure, FailedJobRow>;
+  #held: CompleterConfig["held"];
+  #clock: Clock;
 
   constructor(config: CompleterConfig) {
+    this.#held = config.held;
+    this.#clock = config.clock;
     const { db, schema, workerId, logger, clock, localClock } = config;
+    const { completeJobBatchDelay = -1, failJobBatchDelay = -1 } = config;
     this.#completes = new Batcher<string, true>(
       "complete",
       async (ids) => {
@@ -113,6 +155,7 @@ export class Completer {
       },
       logger,
       clock,
+      completeJobBatchDelay,
     );
     this.#fails = new Batcher<JobFailure, FailedJobRow>(
       "fail",
@@ -133,24 +176,39 @@ export class Completer {
       },
       logger,
       clock,
+      failJobBatchDelay,
     );
   }
 
   /** Delete a completed job (and unlock its queue). */
   async complete(id: string): Promise<void> {
     await this.#completes.push(id);
+    this.#held?.release([id]);
   }
 
   /**
    * Fail a job: record `message`, schedule the retry. Resolves with the
    * updated row, or `undefined` when the job was no longer locked by this worker.
    */
-  fail(failure: JobFailure): Promise<FailedJobRow | undefined> {
-    return this.#fails.push(failure);
+  async fail(failure: JobFailure): Promise<FailedJobRow | undefined> {
+    const row = await this.#fails.push(failure);
+    this.#held?.release([failure.id]);
+    return row;
   }
 
   /** Wait until every outcome handed in so far is written. */
   async flush(): Promise<void> {
     await Promise.all([this.#completes.flush(), this.#fails.flush()]);
+  }
+
+  /**
+   * Bound the shutdown: after `ms`, writes still failing stop retrying (their
+   * jobs stay locked for a sweeper). Returns a function that cancels the timer.
+   */
+  abandonAfter(ms: number): () => void {
+    return this.#clock.setTimeout(() => {
+      this.#completes.abandon();
+      this.#fails.abandon();
+    }, ms);
   }
 }

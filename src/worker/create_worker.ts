@@ -13,23 +13,32 @@
  */
 import { resolveDriver } from "../driver/resolve.ts";
 import { SpoolError } from "../errors.ts";
-import { migrate } from "../migrate/migrate.ts";
+import { HIGHEST_KNOWN_MIGRATION, migrate } from "../migrate/migrate.ts";
 import { detectRuntime } from "../runtime/detect.ts";
 import { jobsReturn } from "../sql/jobs_return.ts";
 import { ExtensionMap } from "../task/extension.ts";
 import { createWorkerUtils, type WorkerUtils } from "../utils/worker_utils.ts";
 import { createCronScheduler } from "../cron/scheduler.ts";
 import { Completer } from "./completer.ts";
-import { Fetcher } from "./fetcher.ts";
+import { GuardedFetcher, HeldJobs } from "./held_jobs.ts";
+import { jobsReclaim } from "../sql/jobs_reclaim.ts";
+import { RecoveryService } from "../recovery/service.ts";
+import { workerMetadata } from "../recovery/metadata.ts";
 import { LockResetService } from "./lock_reset.ts";
 import { Notifier } from "./notifier.ts";
 import { resolveWorkerOptions } from "./options.ts";
 import { JobPool } from "./pool.ts";
 import { buildTaskRegistry } from "./registry.ts";
 import { SignalHandlers } from "./shutdown.ts";
+import { createHookRegistry } from "../hooks/plugins.ts";
+import { CronHooks } from "../hooks/schedule_hooks.ts";
+import { WorkerHooks } from "../hooks/worker_hooks.ts";
 import type { Worker, WorkerOptions } from "./types.ts";
 
 type State = "ready" | "running" | "stopping" | "stopped";
+
+/** After the grace period, how long shutdown keeps retrying outcome writes that fail. */
+const SHUTDOWN_FLUSH_TIMEOUT_MS = 10_000;
 
 function newWorkerId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(9));
@@ -68,6 +77,13 @@ function newWorkerId(): string {
  */
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
   const o = resolveWorkerOptions(options);
+  const { plugins, hookTimeout } = options; // checked by createHookRegistry
+  const hookRegistry = createHookRegistry({
+    plugins,
+    hookTimeout,
+    logger: o.logger,
+    clock: o.clock,
+  });
   const registry = buildTaskRegistry(o.tasks);
   const extensions = new ExtensionMap(o.extensions);
   const { driver, owned } = await resolveDriver({
@@ -78,17 +94,33 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
   const id = newWorkerId();
   const { schema, logger, clock } = o;
   const localClock = o.useLocalTime ? clock : undefined;
-  const utils: WorkerUtils = createWorkerUtils({ driver, schema, logger });
+  const utils: WorkerUtils = createWorkerUtils({ driver, schema, logger, hooks: hookRegistry });
+  const hooks = hookRegistry.empty ? undefined : new WorkerHooks(hookRegistry, id, clock);
 
-  const fetcher = new Fetcher({
+  // Jobs this worker knows it holds; a fetch whose answer was lost is reclaimed (held_jobs.ts).
+  const held = new HeldJobs();
+  const fetcher = new GuardedFetcher({
     db: driver,
     schema,
     workerId: id,
     registry,
     forbiddenFlags: o.forbiddenFlags,
     localClock,
+    held,
+    reclaim: (knownIds) => jobsReclaim(driver, { schema, workerId: id, knownIds }),
+    logger,
   });
-  const completer = new Completer({ db: driver, schema, workerId: id, logger, clock, localClock });
+  const completer = new Completer({
+    db: driver,
+    schema,
+    workerId: id,
+    logger,
+    clock,
+    localClock,
+    completeJobBatchDelay: o.throughput.completeJobBatchDelay,
+    failJobBatchDelay: o.throughput.failJobBatchDelay,
+    held,
+  });
   const pool = new JobPool({
     concurrency: o.concurrency,
     pollInterval: o.pollInterval,
@@ -99,6 +131,8 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     logger,
     clock,
     backoff: o.backoff,
+    localQueue: o.throughput.localQueue,
+    hooks,
     returnJobs: (ids, r) =>
       jobsReturn(driver, {
         schema,
@@ -107,12 +141,33 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
         retryDelayMs: r.retryDelayMs,
         message: r.message,
         now: localClock ? new Date(localClock.now()) : undefined,
-      }),
+      }).finally(() => held.release(ids)),
   });
   const lockReset = new LockResetService({ db: driver, schema, logger, clock, localClock });
-  const cronScheduler = o.cronItems.length === 0
-    ? undefined
-    : createCronScheduler({ driver, schema, items: o.cronItems, clock, logger });
+  const recovery = new RecoveryService({
+    db: driver,
+    schema,
+    workerId: id,
+    logger,
+    clock,
+    options: o.recovery,
+    sqlState: (error) => driver.sqlState(error),
+    onSweep: hooks && ((result) => hooks.swept(result)),
+    metadata: workerMetadata({
+      runtime: o.runtime ?? detectRuntime(),
+      concurrency: o.concurrency,
+      tasks: registry.keys(),
+      now: clock.now(),
+    }),
+  });
+  const cronScheduler = o.cronItems.length === 0 ? undefined : createCronScheduler({
+    driver,
+    schema,
+    items: o.cronItems,
+    clock,
+    logger,
+    hooks: CronHooks.of(hookRegistry, logger),
+  });
 
   let state: State = "ready";
   let migrated = false;
@@ -123,7 +178,14 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
 
   const notifier = new Notifier(driver, logger, {
     wake: () => pool.nudge(),
+    error: hooks && ((error) => hooks.error("listen", error)),
     breakingMigration: (n) => {
+      // A breaking migration this Spool knows (e.g. #1 when some other schema on the database is
+      // installed) cannot make it incompatible; only a newer one can.
+      if (n !== undefined && n <= HIGHEST_KNOWN_MIGRATION) {
+        logger.debug(`Ignoring worker:migrate for known breaking migration #${n}`);
+        return;
+      }
       logger.error(
         `A breaking migration${n === undefined ? "" : ` (#${n})`} was applied to schema ` +
           `"${schema}" by another process; this worker may no longer match the schema, ` +
@@ -155,13 +217,23 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
 
   const shutdown = async () => {
     logger.debug(`Worker ${id} stopping`);
-    await Promise.all([lockReset.stop(), notifier.stop(), cronScheduler?.stop()]);
+    await Promise.all([
+      lockReset.stop(),
+      notifier.stop(),
+      cronScheduler?.stop(),
+      recovery.stopSweeping(),
+    ]);
+    const cancelAbandon = completer.abandonAfter(o.gracePeriod + SHUTDOWN_FLUSH_TIMEOUT_MS);
     await pool.stop({
       gracePeriod: o.gracePeriod,
       interruptedJobRetryDelay: o.interruptedJobRetryDelay,
       force: force.signal,
     });
+    cancelAbandon();
+    // Deregisters only when nothing is left locked (otherwise a sweeper recovers it later).
+    await recovery.stop();
     signals?.remove();
+    await hooks?.workerShutdown(schema);
     if (owned) {
       try {
         await driver.close();
@@ -187,7 +259,9 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
         await fetcher.taskIds();
         await notifier.start();
         if (state !== "running") return await stopped;
+        await recovery.start(); // registered before the first fetch
         lockReset.start();
+        hooks?.workerStart(schema, o.concurrency, [...registry.keys()]);
         await cronScheduler?.start();
         pool.start();
         logger.info(
@@ -209,8 +283,11 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
         if (state !== "running") return;
         await lockReset.runOnce();
         if (state !== "running") return;
+        await recovery.startOnce();
+        hooks?.workerStart(schema, o.concurrency, [...registry.keys()]);
         await pool.runOnce();
       } finally {
+        await recovery.stop();
         if (state === "running") {
           signals?.remove();
           state = "ready";

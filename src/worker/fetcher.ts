@@ -7,6 +7,7 @@ import type { Queryable } from "../driver/types.ts";
 import type { Clock } from "../runtime/types.ts";
 import { type FetchedJobRow, jobsFetch } from "../sql/jobs_fetch.ts";
 import { tasksIdsGet } from "../sql/tasks_ids.ts";
+import { jobsAnalyze, jobsNeverAnalyzed } from "../sql/jobs_analyze.ts";
 import type { TaskRegistry } from "./registry.ts";
 import type { ForbiddenFlags } from "./types.ts";
 
@@ -30,6 +31,7 @@ export interface FetcherConfig {
 export class Fetcher {
   #config: FetcherConfig;
   #taskIds: Promise<{ ids: number[]; byId: Map<number, string> }> | undefined;
+  #statsChecked = false;
 
   constructor(config: FetcherConfig) {
     this.#config = config;
@@ -66,6 +68,18 @@ export class Fetcher {
     });
     const jobs = rows as FetchedJob[];
     for (const job of jobs) job.identifier = byId.get(job.task_id) ?? "";
+    if (!this.#statsChecked && batchSize > 1 && jobs.length === batchSize) void this.#checkStats();
     return jobs;
+  }
+
+  /** A backlog on a never-analyzed table: analyze it once (see `src/sql/jobs_analyze.ts`). */
+  async #checkStats(): Promise<void> {
+    this.#statsChecked = true;
+    const { db, schema } = this.#config;
+    try {
+      if (await jobsNeverAnalyzed(db, schema)) await jobsAnalyze(db, schema);
+    } catch {
+      // Only a planning aid: autovacuum will analyze the table in time.
+    }
   }
 }

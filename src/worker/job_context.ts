@@ -7,7 +7,7 @@
 import type { Driver, Queryable, QueryResult } from "../driver/types.ts";
 import { type Logger, scopedLogger } from "../logger.ts";
 import type { ExtensionKey, ExtensionMap } from "../task/extension.ts";
-import type { JobInfo, TaskContext, TaskDefinition } from "../task/types.ts";
+import type { BatchTaskDefinition, JobInfo, TaskContext, TaskDefinition } from "../task/types.ts";
 import type { Job, JobAdder, JobOptions, RawJobSpec } from "../utils/types.ts";
 import type { FetchedJob } from "./fetcher.ts";
 
@@ -79,6 +79,14 @@ export class JobContext implements TaskContext {
 
   addRawJobs(jobs: ReadonlyArray<RawJobSpec>): Promise<Job[]> {
     return this.#shared.adder.addRawJobs(jobs);
+  }
+
+  addBatchJob<I>(
+    task: BatchTaskDefinition<I>,
+    items: readonly I[],
+    options?: JobOptions,
+  ): Promise<Job> {
+    return this.#shared.adder.addBatchJob(task, items, options);
   }
 
   query<R = Record<string, unknown>>(

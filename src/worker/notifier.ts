@@ -20,6 +20,8 @@ export interface NotifierHandlers {
   wake(): void;
   /** A breaking migration was applied by someone else. */
   breakingMigration(migrationNumber: number | undefined): void;
+  /** The LISTEN connection failed (it reconnects by itself). */
+  error?: (error: unknown) => void;
 }
 
 /** Holds the worker's LISTEN subscriptions. `start`/`stop` are idempotent. */
@@ -44,8 +46,10 @@ export class Notifier {
       this.#logger.info(`Driver ${this.#driver.name} cannot LISTEN; the worker polls for jobs`);
       return;
     }
-    const onError = (error: unknown) =>
+    const onError = (error: unknown) => {
       this.#logger.warn("LISTEN connection failed; reconnecting", { error: String(error) });
+      this.#handlers.error?.(error);
+    };
     await this.#add(JOBS_INSERT_CHANNEL, {
       onNotify: (payload) => {
         if (countOf(payload) > 0) this.#handlers.wake();

@@ -13,7 +13,13 @@ import type { Clock, Runtime } from "../runtime/types.ts";
 import type { Driver } from "../driver/types.ts";
 import type { ProvidedExtension } from "../task/extension.ts";
 import { validateSchemaName } from "../sql/ident.ts";
+import {
+  type ResolvedThroughputOptions,
+  resolveThroughputOptions,
+  throughputOptionShapes,
+} from "./throughput_options.ts";
 import type { AnyTaskDefinition, BackoffFunction, ForbiddenFlags, WorkerOptions } from "./types.ts";
+import { type ResolvedRecoveryOptions, resolveRecoveryOptions } from "../recovery/options.ts";
 import { resolveCronItems } from "../cron/resolve.ts";
 import type { CronItem } from "../cron/types.ts";
 
@@ -38,6 +44,10 @@ export interface ResolvedWorkerOptions {
   cronItems: CronItem[];
   clock: Clock;
   runtime: Runtime | undefined;
+  /** Local queue and batch delays (see `throughput_options.ts`). */
+  throughput: ResolvedThroughputOptions;
+  /** Heartbeats and the stale-worker sweeper (see `src/recovery/options.ts`). */
+  recovery: ResolvedRecoveryOptions;
 }
 
 const isFunction = (v: unknown): boolean => typeof v === "function";
@@ -51,7 +61,7 @@ const taskSchema = z.custom<AnyTaskDefinition>(
     typeof (v as { identifier?: unknown }).identifier === "string" &&
     typeof (v as { run?: unknown }).run === "function" &&
     hasMethods((v as { payload?: unknown }).payload, ["safeParse"]),
-  { message: "must be a task made with defineTask({ identifier, payload, run })" },
+  { message: "must be a task made with defineTask() or defineBatchTask()" },
 );
 
 const millis = (what: string) =>
@@ -108,6 +118,15 @@ const optionsSchema = z.strictObject({
   clock: z.custom<Clock>((v) => hasMethods(v, ["now", "setTimeout", "sleep"]), {
     message: "must be a Clock",
   }).optional(),
+  ...throughputOptionShapes,
+  // Checked in detail by resolveRecoveryOptions (field names like "recovery.staleThreshold").
+  recovery: z.custom<object>((v) => typeof v === "object" && v !== null && !Array.isArray(v), {
+    message: "must be an object like { enabled, staleThreshold, … }",
+  }).optional(),
+  // Checked in detail by createHookRegistry (fields like "plugins[1].name").
+  plugins: z.array(z.unknown(), { message: "must be an array of plugins" }).optional(),
+  hookTimeout: millis("time an interceptor may take").min(1, { message: "must be 1 or more" })
+    .optional(),
   runtime: z.custom<Runtime>((v) => hasMethods(v, ["onSignal"]), {
     message: "must be a Runtime",
   }).optional(),
@@ -174,5 +193,7 @@ export function resolveWorkerOptions(input: WorkerOptions): ResolvedWorkerOption
     }),
     clock: o.clock ?? systemClock,
     runtime: o.runtime,
+    throughput: resolveThroughputOptions(o, o.concurrency ?? 1),
+    recovery: resolveRecoveryOptions(o.recovery),
   };
 }

@@ -1,14 +1,12 @@
 /**
- * The job pool: one fetch loop feeding `concurrency` job slots through a
- * channel.
+ * The job pool: `concurrency` job slots fed by the local queue
+ * (`local_queue.ts`), which decides when to fetch and how many jobs.
  *
- * Fetching: `nudge()` asks for a fetch. One fetch runs at a time; nudges that
- * arrive while it is in flight are coalesced into one more fetch right after
- * (so a notification is never left waiting for the poll interval). A fetch
- * asks for as many jobs as there are free slots; when it gets them all it
- * fetches again at once, when it gets fewer the queue is drained for now and
- * the poll timer (continuous mode) is armed. A slot that finishes a job
- * nudges, so a busy pool keeps itself fed.
+ * A slot takes a job, runs it, and moves on as soon as the task settles: a
+ * completion is handed to the completer and written in the background (in
+ * batches); the job stays counted as held until it is written. Failures are
+ * awaited (their row is logged). A finished job of a named queue nudges a
+ * fetch once its outcome is written, since only then is the queue unlocked.
  *
  * Modes: "idle" (not running) → "continuous" (`run`) or "once" (`runOnce`:
  * ends when a fetch finds nothing and no job is in flight) → "stopping" →
@@ -23,14 +21,16 @@
  * @module
  */
 import { z } from "zod";
-import { Channel } from "../internal/channel.ts";
 import type { Logger } from "../logger.ts";
 import type { Clock } from "../runtime/types.ts";
 import type { Completer } from "./completer.ts";
 import type { FetchedJob, Fetcher } from "./fetcher.ts";
+import { LocalQueue, type RefetchDelayOptions } from "./local_queue.ts";
 import { type ContextShared, JobContext, jobInfo } from "./job_context.ts";
+import { runBatchJob } from "./batch_run.ts";
 import type { TaskRegistry } from "./registry.ts";
 import type { BackoffFunction } from "./types.ts";
+import type { WorkerHooks } from "../hooks/worker_hooks.ts";
 
 /** Hands jobs back to the database (see `src/sql/jobs_return.ts`). */
 export type ReturnJobs = (
@@ -50,6 +50,14 @@ export interface PoolConfig {
   clock: Clock;
   backoff: BackoffFunction | undefined;
   returnJobs: ReturnJobs;
+  /** Lifecycle hooks; undefined when no hook is registered (see `src/hooks/worker_hooks.ts`). */
+  hooks?: WorkerHooks;
+  /** Local queue (`size: 0` turns it off); see `local_queue.ts`. */
+  localQueue: {
+    size: number;
+    ttl: number;
+    refetchDelay: Required<RefetchDelayOptions> | undefined;
+  };
 }
 
 /** How {@linkcode JobPool.stop} treats running jobs. */
@@ -65,6 +73,8 @@ export interface PoolStopOptions {
 const RUNNING = 0;
 const SETTLING = 1;
 const INTERRUPTED = 2;
+/** The task finished and its completion is being written in the background. */
+const WRITING = 3;
 
 interface ActiveJob {
   job: FetchedJob;
@@ -80,51 +90,61 @@ export const INTERRUPTED_MESSAGE = "Job interrupted: the worker shut down before
 export class JobPool {
   #config: PoolConfig;
   #mode: Mode = "idle";
-  #channel = new Channel<FetchedJob>();
+  #queue: LocalQueue;
+  #generation = 0;
   #abort = new AbortController();
   #active = new Set<ActiveJob>();
-  /** Jobs locked by this pool and not yet finished, handed back or interrupted. */
-  #busy = 0;
-  #fetching = false;
-  #wanted = false;
-  #pumpDone: Promise<void> = Promise.resolve();
-  #cancelPoll: (() => void) | undefined;
-  #idleWaiters: Array<() => void> = [];
   #once: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   #onceError: unknown;
   #interrupting: Promise<void> = Promise.resolve();
 
   constructor(config: PoolConfig) {
     this.#config = config;
+    const { fetcher, concurrency, pollInterval, clock, logger, localQueue } = config;
+    this.#queue = new LocalQueue({
+      fetch: config.hooks?.wrapFetch((n) => fetcher.fetch(n)) ?? ((count) => fetcher.fetch(count)),
+      handBack: (jobs) => this.#handBack(jobs.map((j) => j.id), {}),
+      concurrency,
+      pollInterval,
+      size: localQueue.size,
+      ttl: localQueue.ttl,
+      refetchDelay: localQueue.refetchDelay,
+      events: config.hooks?.localQueue,
+      clock,
+      logger,
+      onOnceEnd: (error) => {
+        this.#onceError = error;
+        this.#finishOnce();
+      },
+    });
   }
 
-  /** Jobs this pool holds right now. */
+  /** Jobs this pool holds right now (queued locally, running, or being written). */
   get busy(): number {
-    return this.#busy;
+    return this.#queue.held;
+  }
+
+  /** The pool's local queue (for tests and diagnostics). */
+  get localQueue(): LocalQueue {
+    return this.#queue;
   }
 
   /** Start processing until `stop()`. */
   start(): void {
     this.#begin("continuous");
-    this.nudge();
   }
 
   /** Run every job runnable now; resolves when a fetch finds nothing and no job is in flight. */
   runOnce(): Promise<void> {
     const done = new Promise<void>((resolve, reject) => (this.#once = { resolve, reject }));
     this.#begin("once");
-    this.nudge();
     return done;
   }
 
-  /** Ask for a fetch soon (a notification, a poll, a reconnect, a free slot). */
-  nudge(): void {
+  /** Ask for a fetch soon (a notification of `count` new jobs, a reconnect). */
+  nudge(count = 1): void {
     if (this.#mode !== "continuous" && this.#mode !== "once") return;
-    if (this.#onceError !== undefined) return; // runOnce failed: finish what runs, fetch no more
-    this.#wanted = true;
-    if (this.#fetching) return;
-    this.#fetching = true;
-    this.#pumpDone = this.#pump();
+    this.#queue.nudge(count);
   }
 
   /** Graceful shutdown; see the module doc. Resolves when no job is held any more. */
@@ -132,31 +152,25 @@ export class JobPool {
     if (this.#mode === "idle") return;
     const { logger, clock } = this.#config;
     this.#mode = "stopping";
-    this.#cancelPoll?.();
-    this.#cancelPoll = undefined;
-    const queued = this.#channel.drain();
-    this.#channel.close();
-    if (queued.length > 0) {
-      await this.#handBack(queued.map((j) => j.id), {});
-      this.#release(queued.length);
-    }
-    await this.#pumpDone;
-    if (this.#busy > 0 && options.gracePeriod > 0 && !options.force?.aborted) {
+    // Stop fetching; hand back queued jobs and those of fetches in flight.
+    await this.#queue.stop();
+    if (this.busy > 0 && options.gracePeriod > 0 && !options.force?.aborted) {
       logger.info(
-        `Waiting up to ${options.gracePeriod} ms for ${this.#busy} running job(s) to finish`,
+        `Waiting up to ${options.gracePeriod} ms for ${this.busy} running job(s) to finish`,
       );
       const grace = new AbortController();
       const onForce = () => grace.abort();
       options.force?.addEventListener("abort", onForce, { once: true });
-      await Promise.race([this.#idle(), clock.sleep(options.gracePeriod, grace.signal)]);
+      await Promise.race([this.#queue.idle(), clock.sleep(options.gracePeriod, grace.signal)]);
       grace.abort();
       options.force?.removeEventListener("abort", onForce);
     }
-    if (this.#busy > 0) this.#interrupt(options.interruptedJobRetryDelay);
+    if (this.busy > 0) this.#interrupt(options.interruptedJobRetryDelay);
     // Anything left is writing its outcome; wait for it.
-    await this.#idle();
+    await this.#queue.idle();
     await this.#config.completer.flush();
     await this.#interrupting;
+    this.#queue.reset();
     this.#mode = "idle";
     this.#finishOnce();
   }
@@ -177,15 +191,17 @@ export class JobPool {
       { jobIds: ids },
     );
     this.#interrupting = this.#handBack(ids, { retryDelayMs, message: INTERRUPTED_MESSAGE });
-    this.#release(ids.length);
+    this.#queue.release(ids.length);
   }
 
   #begin(mode: "continuous" | "once"): void {
     this.#mode = mode;
-    this.#channel = new Channel<FetchedJob>();
     this.#abort = new AbortController();
     this.#onceError = undefined;
-    for (let i = 0; i < this.#config.concurrency; i++) void this.#slot(this.#channel);
+    const generation = ++this.#generation;
+    // Start the queue first: a slot's take() on an idle queue returns undefined at once.
+    this.#queue.start(mode);
+    for (let i = 0; i < this.#config.concurrency; i++) void this.#slot(generation);
   }
 
   #finishOnce(): void {
@@ -194,58 +210,18 @@ export class JobPool {
     this.#once = undefined;
     if (this.#mode === "once") {
       this.#mode = "idle";
-      this.#channel.close();
+      this.#queue.reset();
     }
     if (this.#onceError !== undefined) once.reject(this.#onceError);
     else once.resolve();
   }
 
-  async #pump(): Promise<void> {
-    const { fetcher, logger, concurrency } = this.#config;
-    try {
-      while (this.#wanted) {
-        this.#wanted = false;
-        const free = concurrency - this.#busy;
-        if (free <= 0 || (this.#mode !== "continuous" && this.#mode !== "once")) continue;
-        let jobs: FetchedJob[];
-        try {
-          jobs = await fetcher.fetch(free);
-        } catch (error) {
-          logger.error("Fetching jobs failed", { error: String(error) });
-          if (this.#mode === "once") {
-            this.#onceError = error;
-            if (this.#busy === 0) this.#finishOnce();
-          } else this.#armPoll();
-          continue;
-        }
-        if (this.#mode !== "continuous" && this.#mode !== "once") {
-          // Stopping while the fetch was in flight: hand the jobs straight back.
-          if (jobs.length > 0) await this.#handBack(jobs.map((j) => j.id), {});
-          break;
-        }
-        this.#busy += jobs.length;
-        for (const job of jobs) this.#channel.send(job);
-        if (jobs.length >= free) this.#wanted = true;
-        else if (this.#mode === "continuous") this.#armPoll();
-        else if (jobs.length === 0 && this.#busy === 0) this.#finishOnce();
-      }
-    } finally {
-      this.#fetching = false;
-    }
-  }
-
-  #armPoll(): void {
-    if (this.#cancelPoll || this.#mode !== "continuous") return;
-    this.#cancelPoll = this.#config.clock.setTimeout(() => {
-      this.#cancelPoll = undefined;
-      this.nudge();
-    }, this.#config.pollInterval);
-  }
-
-  async #slot(channel: Channel<FetchedJob>): Promise<void> {
-    for (;;) {
-      const job = await channel.receive();
+  async #slot(generation: number): Promise<void> {
+    const queue = this.#queue;
+    while (generation === this.#generation) {
+      const job = await queue.take();
       if (job === undefined) return;
+      queue.started();
       const active: ActiveJob = { job, state: RUNNING };
       this.#active.add(active);
       try {
@@ -256,31 +232,38 @@ export class JobPool {
           error: String(error),
         });
       }
-      if (active.state === INTERRUPTED) continue; // already handed back and released
       this.#active.delete(active);
-      this.#release(1);
-      if (this.#mode === "once" && this.#onceError !== undefined && this.#busy === 0) {
-        this.#finishOnce();
-      } else this.nudge();
+      // INTERRUPTED: already handed back and released; WRITING: released once written.
+      if (active.state !== INTERRUPTED && active.state !== WRITING) {
+        queue.release(1, job.job_queue_id !== null);
+      }
+      queue.finished();
     }
   }
 
-  #release(n: number): void {
-    this.#busy -= n;
-    if (this.#busy === 0 && this.#idleWaiters.length > 0) {
-      for (const resolve of this.#idleWaiters.splice(0)) resolve();
-    }
-  }
-
-  #idle(): Promise<void> {
-    if (this.#busy === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  /** Completions are written in the background: the slot moves on at once. */
+  #completeInBackground(active: ActiveJob): void {
+    active.state = WRITING;
+    const job = active.job;
+    this.#config.completer.complete(job.id).then(
+      () => {
+        this.#config.hooks?.completed(job);
+        this.#queue.release(1, job.job_queue_id !== null);
+      },
+      (error) => {
+        this.#config.logger.error(`Job ${job.id} could not be recorded as complete`, {
+          error: String(error),
+        });
+        this.#queue.release(1, job.job_queue_id !== null);
+      },
+    );
   }
 
   async #handBack(ids: string[], options: { retryDelayMs?: number; message?: string }) {
     try {
       await this.#config.returnJobs(ids, options);
     } catch (error) {
+      this.#config.hooks?.error("handBack", error);
       this.#config.logger.error(
         `Could not hand back ${ids.length} job(s); they stay locked until the stale-lock reset`,
         { jobIds: ids, error: String(error) },
@@ -289,33 +272,49 @@ export class JobPool {
   }
 
   async #execute(active: ActiveJob): Promise<void> {
-    const { registry, context, completer } = this.#config;
+    const { registry, context } = this.#config;
     const job = active.job;
     let failure: string | undefined;
+    let retryPayload: unknown[] | undefined; // batch jobs: only the failed items
+    let cause: unknown;
     const task = registry.get(job.identifier);
+    const hooks = this.#config.hooks;
+    const verdict = hooks?.gated && task ? await hooks.beforeRun(job) : undefined;
     if (!task) {
       failure = `Task "${job.identifier}" is not registered with this worker`;
+    } else if (verdict) {
+      if ("fail" in verdict) ({ fail: failure, cause } = verdict); // else skipped: completes
     } else {
+      hooks?.started(job);
       try {
-        const parsed = task.payload.safeParse(job.payload);
-        if (!parsed.success) {
-          failure = `Invalid payload for task "${job.identifier}": ${
-            z.prettifyError(parsed.error)
-          }`;
+        if (task.kind === "batch") {
+          ({ failure, retryPayload } = await runBatchJob(
+            task,
+            job.payload,
+            () => new JobContext(context, jobInfo(job), this.#abort.signal),
+          ));
         } else {
-          await task.run(parsed.data, new JobContext(context, jobInfo(job), this.#abort.signal));
+          const parsed = task.payload.safeParse(job.payload);
+          if (!parsed.success) {
+            failure = `Invalid payload for task "${job.identifier}": ${
+              z.prettifyError(parsed.error)
+            }`;
+          } else {
+            await task.run(parsed.data, new JobContext(context, jobInfo(job), this.#abort.signal));
+          }
         }
       } catch (error) {
         failure = errorMessage(error);
+        cause = error;
       }
     }
     if (active.state === INTERRUPTED) return;
     active.state = SETTLING;
-    if (failure === undefined) await completer.complete(job.id);
-    else await this.#fail(job, failure);
+    if (failure === undefined) return this.#completeInBackground(active);
+    else await this.#fail(job, failure, retryPayload, cause);
   }
 
-  async #fail(job: FetchedJob, message: string): Promise<void> {
+  async #fail(job: FetchedJob, message: string, payload?: unknown[], cause?: unknown) {
     const { backoff, completer, logger } = this.#config;
     let delaySeconds: number | undefined;
     if (backoff) {
@@ -327,7 +326,8 @@ export class JobPool {
         logger.warn("backoff threw; using the default curve", { error: String(error) });
       }
     }
-    const row = await completer.fail({ id: job.id, message, delaySeconds });
+    const row = await completer.fail({ id: job.id, message, delaySeconds, payload });
+    this.#config.hooks?.failed(job, message, cause, row, payload);
     const meta = { jobId: job.id, task: job.identifier, attempts: job.attempts, error: message };
     if (row && row.attempts >= row.max_attempts) {
       logger.error(

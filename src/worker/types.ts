@@ -7,13 +7,16 @@ import type { Driver } from "../driver/types.ts";
 import type { Logger } from "../logger.ts";
 import type { Clock, Runtime } from "../runtime/types.ts";
 import type { ProvidedExtension } from "../task/extension.ts";
-import type { TaskDefinition } from "../task/types.ts";
+import type { BatchTaskDefinition, TaskDefinition } from "../task/types.ts";
 import type { WorkerUtils } from "../utils/worker_utils.ts";
+import type { LocalQueueOptions } from "./local_queue.ts";
 import type { CronInput } from "../cron/resolve.ts";
+import type { RecoveryOptions } from "../recovery/options.ts";
+import type { Plugin } from "../hooks/types.ts";
 
-/** Any task definition, whatever its payload type. */
+/** Any task definition (plain or batch), whatever its payload type. */
 // deno-lint-ignore no-explicit-any
-export type AnyTaskDefinition = TaskDefinition<any>;
+export type AnyTaskDefinition = TaskDefinition<any> | BatchTaskDefinition<any>;
 
 /**
  * Flags a worker refuses: a fixed list, or a function asked before every
@@ -66,6 +69,35 @@ export interface WorkerOptions {
   crontab?: string;
   /** Typed schedules (`cron.dailyAt(task, 8, 0)`, …) or crontab lines, scheduled while the worker runs. */
   cron?: readonly CronInput[];
+  /**
+   * Fetch jobs ahead in batches and hold up to `size` of them until a slot is
+   * free (handed back after `ttl`, and on shutdown, without using an attempt);
+   * `false` or `size: 0` fetches only for idle slots. On by default with
+   * `size = min(500, max(4, 4 × concurrency))`, `ttl` 60 s, no refetch delay.
+   */
+  localQueue?: LocalQueueOptions | false;
+  /**
+   * Milliseconds a completion waits so more can share its write; -1 (default)
+   * writes at once and batches only what arrives while a write is in flight.
+   */
+  completeJobBatchDelay?: number;
+  /** Like `completeJobBatchDelay`, for failures. @default {-1} */
+  failJobBatchDelay?: number;
+  /**
+   * Dead-worker recovery: the worker registers, renews a heartbeat, and
+   * sweeps workers whose heartbeat went stale (their jobs run again, the
+   * interrupted attempt not counted). On by default; locks of processes that
+   * never registered (graphile-worker) are left to the 4-hour reset unless
+   * `sweepUnregistered` is set. `{ enabled: false }` turns it off.
+   */
+  recovery?: RecoveryOptions;
+  /** Plugins: named sets of lifecycle hooks (observers and interceptors); see `Plugin`. */
+  plugins?: readonly Plugin[];
+  /**
+   * Milliseconds a `beforeJobRun`/`beforeJobSchedule` interceptor may take
+   * before it counts as a refusal (the job fails / is not added). @default {5000}
+   */
+  hookTimeout?: number;
   /** @internal Clock for tests. */
   clock?: Clock;
   /** @internal Runtime (signals) for tests. */

@@ -1,0 +1,167 @@
+/**
+ * The two systems under test behind one small interface: Spool (from this
+ * repository's source) and graphile-worker 0.18.0 (from npm, same runtime).
+ */
+import { z } from "zod";
+import { createWorker } from "../../src/worker/create_worker.ts";
+import type { Worker, WorkerOptions } from "../../src/worker/types.ts";
+import { defineTask } from "../../src/task/define_task.ts";
+import { createWorkerUtils } from "../../src/utils/worker_utils.ts";
+import { silentLogger } from "../../src/logger.ts";
+
+/** Worker settings of a benchmark mode. */
+export type Mode = "defaults" | "batched";
+
+/** What a benchmark child does with a system. */
+export interface BenchSystem {
+  migrate(): Promise<void>;
+  /** Add jobs `{ i }` for i in [from, to) in one `addJobs` call. */
+  addJobs(from: number, to: number): Promise<void>;
+  /** Add one job through `addJob`. */
+  addJob(i: number): Promise<void>;
+  startWorker(concurrency: number, mode: Mode, onJob: (i: number) => void): Promise<void>;
+  stopWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The batched mode of both systems: graphile-worker's perfTest preset. */
+export const BATCHED = {
+  localQueue: { size: 500, refetchDelay: { durationMs: 10 } },
+  completeJobBatchDelay: 0,
+  failJobBatchDelay: 0,
+} as const;
+
+function withAppName(url: string, name: string): string {
+  const u = new URL(url);
+  u.searchParams.set("application_name", name);
+  return u.toString();
+}
+
+/** Spool, from source. */
+export function spoolSystem(url: string, schema: string, tag: string): BenchSystem {
+  let onJob: (i: number) => void = () => {};
+  const task = defineTask({
+    identifier: "bench",
+    payload: z.object({ i: z.number() }),
+    run: (p) => onJob(p.i),
+  });
+  const utils = createWorkerUtils({
+    database: withAppName(url, `${tag}_utils`),
+    schema,
+    logger: silentLogger,
+  });
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  return {
+    async migrate() {
+      await utils.migrate();
+    },
+    async addJobs(from, to) {
+      const jobs = [];
+      for (let i = from; i < to; i++) jobs.push({ payload: { i } });
+      await utils.addJobs(task, jobs);
+    },
+    async addJob(i) {
+      await utils.addJob(task, { i });
+    },
+    async startWorker(concurrency, mode, fn) {
+      onJob = fn;
+      const options: WorkerOptions = {
+        database: withAppName(url, tag),
+        schema,
+        concurrency,
+        tasks: [task],
+        logger: silentLogger,
+        noHandleSignals: true,
+        ...(mode === "batched"
+          ? {
+            localQueue: {
+              size: BATCHED.localQueue.size,
+              refetchDelay: { ...BATCHED.localQueue.refetchDelay },
+            },
+            completeJobBatchDelay: BATCHED.completeJobBatchDelay,
+            failJobBatchDelay: BATCHED.failJobBatchDelay,
+          }
+          : {}),
+      };
+      worker = await createWorker(options);
+      running = worker.run();
+    },
+    async stopWorker() {
+      await worker?.stop();
+      await running;
+      worker = undefined;
+    },
+    async close() {
+      await utils.release();
+    },
+  };
+}
+
+/** graphile-worker 0.18.0 from npm. */
+export async function graphileSystem(
+  url: string,
+  schema: string,
+  tag: string,
+): Promise<BenchSystem> {
+  const gw = await import("graphile-worker");
+  const logger = new gw.Logger(() => () => {});
+  let onJob: (i: number) => void = () => {};
+  const taskList = {
+    bench: (payload: unknown) => {
+      onJob((payload as { i: number }).i);
+    },
+  };
+  const utils = await gw.makeWorkerUtils({
+    connectionString: withAppName(url, `${tag}_utils`),
+    schema,
+    logger,
+  });
+  let runner: Awaited<ReturnType<typeof gw.run>> | undefined;
+  return {
+    async migrate() {
+      await utils.migrate();
+    },
+    async addJobs(from, to) {
+      const specs = [];
+      for (let i = from; i < to; i++) specs.push({ identifier: "bench", payload: { i } });
+      await utils.addJobs(specs);
+    },
+    async addJob(i) {
+      await utils.addJob("bench", { i });
+    },
+    async startWorker(concurrency, mode, fn) {
+      onJob = fn;
+      runner = await gw.run({
+        connectionString: withAppName(url, tag),
+        schema,
+        concurrency,
+        noHandleSignals: true,
+        logger,
+        taskList,
+        ...(mode === "batched"
+          ? {
+            preset: {
+              worker: {
+                localQueue: {
+                  size: BATCHED.localQueue.size,
+                  refetchDelay: { ...BATCHED.localQueue.refetchDelay },
+                },
+                completeJobBatchDelay: BATCHED.completeJobBatchDelay,
+                failJobBatchDelay: BATCHED.failJobBatchDelay,
+              },
+            },
+          }
+          : {}),
+      });
+    },
+    async stopWorker() {
+      await runner?.stop();
+      await runner?.promise;
+      runner = undefined;
+    },
+    async close() {
+      await utils.release();
+    },
+  };
+}
