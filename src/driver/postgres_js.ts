@@ -19,6 +19,12 @@ export interface PostgresJsOptions {
   max?: number;
   /** Extra postgres.js options when Spool opens the pool from a URL. */
   options?: postgres.Options<Record<string, postgres.PostgresType>>;
+  /**
+   * Use server-side prepared statements for parameterised queries (much
+   * faster on the hot path). Turn off behind a transaction-mode pooler such
+   * as pgbouncer. Default: the client's own `prepare` setting, else `true`.
+   */
+  prepare?: boolean;
 }
 
 /** A postgres.js client (`postgres()` instance) of any type configuration. */
@@ -27,15 +33,23 @@ export type PostgresJsClient = postgres.Sql<any>;
 
 /** Anything with postgres.js's `unsafe`: a client, a transaction (`sql.begin`), a reserved connection. */
 export interface PostgresJsQueryable {
-  /** postgres.js `unsafe(text, params)`. */
-  // deno-lint-ignore no-explicit-any
-  unsafe(text: string, params?: any[]): PromiseLike<ArrayLike<any> & { count?: number | null }>;
+  /** postgres.js `unsafe(text, params, options)`. */
+  unsafe(
+    text: string,
+    // deno-lint-ignore no-explicit-any
+    params?: any[],
+    options?: { prepare?: boolean },
+    // deno-lint-ignore no-explicit-any
+  ): PromiseLike<ArrayLike<any> & { count?: number | null }>;
 }
 
-function wrap(sql: PostgresJsQueryable): Queryable {
+function wrap(sql: PostgresJsQueryable, prepare = false): Queryable {
   return {
     async query<R>(text: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
-      const rows = lastResult(await sql.unsafe(text, params as unknown[]));
+      // Parameterless text may hold several statements (migrations), which cannot be prepared.
+      const rows = lastResult(
+        await sql.unsafe(text, params as unknown[], { prepare: prepare && params.length > 0 }),
+      );
       return { rows: normaliseRows<R>(rows), rowCount: rows.count ?? rows.length };
     },
   };
@@ -117,17 +131,19 @@ export function postgresJs(
       ? postgres(urlOrClient, { ...options.options, ...dedicated })
       : postgres({ ...connectionOptions(urlOrClient), ...dedicated });
   };
-  const base = wrap(sql);
+  const clientPrepare = (sql.options as unknown as { prepare?: boolean }).prepare;
+  const prepare = options.prepare ?? clientPrepare ?? true;
+  const base = wrap(sql, prepare);
   return {
     name: "postgres.js",
     capabilities: { listen: true },
     query: base.query,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      return await sql.begin((tx) => fn(wrap(tx))) as T;
+      return await sql.begin((tx) => fn(wrap(tx, prepare))) as T;
     },
     async withConnection<T>(fn: (conn: Queryable) => Promise<T>): Promise<T> {
       const reserved = await sql.reserve();
-      const conn = wrap(reserved);
+      const conn = wrap(reserved, prepare);
       try {
         return await fn(conn);
       } catch (error) {
