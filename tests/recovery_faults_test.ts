@@ -170,6 +170,23 @@ async function runThrough(
   return stats;
 }
 
+// Known open problem (see the closing note of issue 7): under Deno, now and then one
+// promise rejected with SQLSTATE 57P01 (the injected pg_terminate_backend) reaches no
+// handler, and Deno fails the whole module. Until its source is found, such rejections
+// are printed with the statement they belong to and tolerated here; any other
+// unhandled rejection still fails the run.
+const tolerated: string[] = [];
+if (typeof (globalThis as Record<string, unknown>).Bun !== "object") {
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    const reason = (event as PromiseRejectionEvent).reason as { code?: string; query?: string };
+    if (reason?.code !== "57P01") return;
+    event.preventDefault();
+    tolerated.push(String(reason.query ?? "(no statement)").slice(0, 200));
+    // deno-lint-ignore no-console
+    console.error(`unhandled 57P01 rejection tolerated; statement: ${tolerated.at(-1)}`);
+  });
+}
+
 function reRuns(stats: RunStats): number[] {
   return [...stats.runs].filter(([, n]) => n > 1).map(([i]) => i);
 }
