@@ -18,6 +18,7 @@ import type { JobRow } from "./job_row.ts";
 export type AddedRow = JobRow & { payload_text: string };
 
 function flagsMatch(row: AddedRow, job: NormalizedJob): boolean {
+  if (row.flags == null && job.flags === null) return true;
   const stored = row.flags ? Object.keys(row.flags).sort() : [];
   const wanted = [...new Set(job.flags ?? [])].sort();
   return stored.length === wanted.length && stored.every((f, i) => f === wanted[i]);
@@ -68,21 +69,25 @@ export function jobsAddMatch(
       if (i !== undefined) rowOf[i] = r;
       return;
     }
-    const bucket = keyless.get(row.payload_text) ?? [];
-    const candidates = bucket.filter((i) =>
-      !taken.has(i) && groupOf[i] === Number(row.grp) && sameContent(row, jobs[i])
-    );
-    if (candidates.length === 0) return;
-    const first = jobs[candidates[0]];
-    if (
-      candidates.some((i) =>
-        jobs[i].identifier !== first.identifier || jobs[i].queueName !== first.queueName
-      )
-    ) {
-      ambiguous = true;
+    const bucket = keyless.get(row.payload_text);
+    if (bucket === undefined) return;
+    const grp = Number(row.grp);
+    // One pass over the candidates: the first, whether they differ in names, and
+    // the pick (prefer an explicit run_at, so a defaulted one stays free for rows at now()).
+    let first = -1;
+    let pick = -1;
+    for (const i of bucket) {
+      if (taken.has(i) || groupOf[i] !== grp || !sameContent(row, jobs[i])) continue;
+      if (first === -1) first = i;
+      else if (
+        jobs[i].identifier !== jobs[first].identifier || jobs[i].queueName !== jobs[first].queueName
+      ) {
+        ambiguous = true;
+      }
+      if (pick === -1 && jobs[i].runAt !== null) pick = i;
     }
-    // Prefer a spec with an explicit run_at, so a defaulted one stays free for rows at now().
-    const pick = candidates.find((i) => jobs[i].runAt !== null) ?? candidates[0];
+    if (first === -1) return;
+    if (pick === -1) pick = first;
     taken.add(pick);
     rowOf[pick] = r;
   });

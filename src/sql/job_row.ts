@@ -37,10 +37,11 @@ export interface JobRow {
 
 /**
  * Select list turning `<alias>` (a `_private_jobs` row) into a {@linkcode JobRow};
- * `tasks`/`queues` must be left-joined as `t` and `q`.
+ * `tasks`/`queues` must be left-joined as `t` and `q`. `payload` replaces the
+ * payload expression (bulk adds select `payload::text as payload_text` instead).
  */
-export function jobRowColumns(alias: string): string {
-  return `${alias}.id, ${alias}.job_queue_id, ${alias}.task_id, ${alias}.payload, ` +
+export function jobRowColumns(alias: string, payload = `${alias}.payload`): string {
+  return `${alias}.id, ${alias}.job_queue_id, ${alias}.task_id, ${payload}, ` +
     `${alias}.priority, ${alias}.run_at, ${alias}.attempts, ${alias}.max_attempts, ` +
     `${alias}.last_error, ${alias}.created_at, ${alias}.updated_at, ${alias}.key, ` +
     `${alias}.locked_at, ${alias}.locked_by, ${alias}.revision, ${alias}.flags, ` +
@@ -73,7 +74,8 @@ export function jobFromRow(row: JobRow): Job {
     id: String(row.id),
     queueName: row.job_queue_id == null ? null : row.queue_name,
     taskIdentifier: row.task_identifier ?? "",
-    payload: parseJson(row.payload),
+    // Drivers parse json columns; a payload that is a JSON string stays a string.
+    payload: row.payload,
     priority: Number(row.priority),
     runAt: toDate(row.run_at),
     attempts: Number(row.attempts),

@@ -109,24 +109,33 @@ export async function jobsAdd(
   });
   const { rows } = await q.query<AddedRow & { grp: number }>(
     `with added as (${calls.join("\nunion all\n")})
-     select added.grp, added.payload::text as payload_text, ${jobRowColumns("added")}
+     select added.grp, ${jobRowColumns("added", "added.payload::text as payload_text")}
      from added
      ${jobRowJoins(schema, "added")}
      order by added.grp, added.ordinality`,
     params,
   );
+  // The payload comes back once, as text (for pairing); parse it here, as drivers parse json columns.
+  for (const row of rows) row.payload = JSON.parse(row.payload_text);
   let match = jobsAddMatch(jobs, groupOf, rows);
   if (match.ambiguous) {
     // Rare: keyless specs alike but for brand-new identifiers/queues; look the names up.
     await jobNamesResolve(q, schema, rows);
     match = jobsAddMatch(jobs, groupOf, rows);
   }
-  const result: JobsAddResult = match.rowOf.map((r, i) => {
-    if (r === -1) return null;
-    const { grp: _grp, payload_text: _text, ...row } = rows[r];
+  const result: JobsAddResult = new Array(jobs.length);
+  for (let i = 0; i < jobs.length; i++) {
+    const r = match.rowOf[i];
+    if (r === -1) {
+      result[i] = null;
+      continue;
+    }
+    // The row keeps its `grp`/`payload_text` helpers (no copy: object rest is
+    // slow for big batches); the JobRow readers ignore them.
+    const row: JobRow = rows[r];
     row.task_identifier ??= jobs[i].identifier;
     if (row.job_queue_id != null) row.queue_name ??= jobs[i].queueName;
-    return row;
-  });
+    result[i] = row;
+  }
   return result;
 }

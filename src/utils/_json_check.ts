@@ -16,7 +16,45 @@ const LOSSY = [Map, Set, WeakMap, WeakSet, Promise, RegExp, Error] as const;
  */
 export function jsonProblem(value: unknown, path: string): string | undefined {
   if (value === undefined) return `${path} is undefined (JSON has no undefined)`;
+  if (plainJson(value, 0)) return undefined;
   return walk(value, path, new Set<object>());
+}
+
+/**
+ * Fast path: true when `value` is made only of primitives JSON holds exactly,
+ * plain objects and plain arrays (no toJSON, at most 32 levels deep, so no
+ * cycle). Builds no paths; anything else goes through the precise walk.
+ */
+function plainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value);
+    case "object":
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth > 32) return false;
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype) return false;
+    for (let i = 0; i < value.length; i++) {
+      if (!plainJson(value[i], depth + 1)) return false;
+    }
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const obj = value as Record<string, unknown>;
+  if ("toJSON" in obj) return false;
+  for (const key in obj) {
+    const item = obj[key];
+    if (item !== undefined && !plainJson(item, depth + 1)) return false;
+  }
+  return true;
 }
 
 function walk(value: unknown, path: string, stack: Set<object>): string | undefined {

@@ -230,7 +230,18 @@ export function normalizeJob(input: JobInput, prefix = ""): NormalizedJob {
   }
   // A top-level null is stored as {} by add_jobs (SQL NULL); do the same everywhere.
   const payloadJson = input.payload === null ? "{}" : JSON.stringify(input.payload);
-  return { identifier, payloadJson, ...options };
+  // Spelled out rather than spread: this runs once per job in bulk adds.
+  return {
+    identifier,
+    payloadJson,
+    queueName: options.queueName,
+    runAt: options.runAt,
+    maxAttempts: options.maxAttempts,
+    priority: options.priority,
+    jobKey: options.jobKey,
+    jobKeyMode: options.jobKeyMode,
+    flags: options.flags,
+  };
 }
 
 /**
