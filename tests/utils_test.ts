@@ -410,3 +410,23 @@ test("teardown", async () => {
   await sql.end();
   await dropSchema(schema);
 });
+
+test("utils: top-level JSON string, number and array payloads round-trip on every add path", async () => {
+  const schema = uniqueSchema("utils_scalar_payloads");
+  const utils = createWorkerUtils({ database: databaseUrl(), schema });
+  try {
+    await utils.migrate();
+    const single = await utils.addRawJob("scalar", "hello");
+    assert.equal(single.payload, "hello");
+    const [a, b, c] = await utils.addRawJobs([
+      { identifier: "scalar", payload: "bulk" },
+      { identifier: "scalar", payload: 42 },
+      { identifier: "scalar", payload: [1, "x"] },
+    ]);
+    assert.deepEqual([a.payload, b.payload, c.payload], ["bulk", 42, [1, "x"]]);
+    assert.equal((await utils.getJob(single.id))?.payload, "hello");
+  } finally {
+    await utils.release();
+    await dropSchema(schema);
+  }
+});
