@@ -11,6 +11,7 @@ import { errorSqlState } from "./_sqlstate.ts";
 import { rollbackIfOpen } from "./_rollback.ts";
 import { lastResult, normaliseRows } from "./_rows.ts";
 import { type ListenerHooks, supervisedListen } from "./_pg_listener.ts";
+import { holdFetchTypesGuard } from "./_pg_fetch_types_guard.ts";
 import { ValidationError } from "../errors.ts";
 
 /** Options for {@linkcode postgresJs}. */
@@ -117,6 +118,8 @@ export function postgresJs(
     ? postgres(urlOrClient, { max: options.max ?? 10, onnotice: () => {}, ...options.options })
     : urlOrClient;
   const subscriptions = new Set<Subscription>();
+  // postgres.js drops the promise of its per-connection type lookup (see the guard's notes).
+  const releaseGuard = holdFetchTypesGuard();
   const connectListener = (hooks: ListenerHooks) => {
     const dedicated = {
       max: 1,
@@ -167,7 +170,11 @@ export function postgresJs(
     sqlState: errorSqlState,
     async close(): Promise<void> {
       await Promise.all([...subscriptions].map((s) => s.close()));
-      if (owned) await sql.end({ timeout: 5 });
+      try {
+        if (owned) await sql.end({ timeout: 5 });
+      } finally {
+        releaseGuard();
+      }
     },
   };
 }
