@@ -37,6 +37,8 @@ async function killMidJob(recovery: "on" | "off"): Promise<string> {
   const fixture = new URL("./fixtures/worker_recovery.ts", import.meta.url).pathname;
   const repoRoot = new URL("..", import.meta.url).pathname;
   const args = rt.name === "deno" ? ["run", "-A", fixture] : [fixture];
+  await db.sql.unsafe(`create table if not exists ${db.s}.fixture_started (job_id text)`);
+  await db.sql.unsafe(`delete from ${db.s}.fixture_started`);
   const killer = new AbortController();
   const hardTimeout = setTimeout(() => killer.abort(), 40_000);
   const child = rt.spawn(process.execPath, args, {
@@ -60,6 +62,11 @@ async function killMidJob(recovery: "on" | "off"): Promise<string> {
         throw new Error(`child exited early (${s.code}): ${s.stdout}\n${s.stderr}`);
       }),
     ]);
+    // Locked is not yet started: wait for the task's own marker row before killing.
+    await waitFor("the child's task to start", async () => {
+      const [row] = await db.sql.unsafe(`select count(*)::int as n from ${db.s}.fixture_started`);
+      return row.n > 0;
+    }, 30_000);
     child.kill("SIGKILL");
     const status = await child.status;
     assert.notEqual(status.code, 0, "the child was killed");
