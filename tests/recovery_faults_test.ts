@@ -16,6 +16,7 @@ import { recordingLogger, setupDb, type TestDb, waitFor } from "./fixtures/worke
 import { postgresJs } from "../src/driver/postgres_js.ts";
 import type { Driver, Queryable } from "../src/driver/types.ts";
 import { createWorker } from "../src/worker/create_worker.ts";
+import type { Worker } from "../src/worker/types.ts";
 import { Completer } from "../src/worker/completer.ts";
 import { defineTask } from "../src/task/define_task.ts";
 import { detectRuntime } from "../src/runtime/detect.ts";
@@ -64,9 +65,12 @@ async function runThrough(
 ): Promise<RunStats> {
   await db.sql.unsafe(`delete from ${db.s}._private_jobs`);
   await db.sql.unsafe(`delete from ${db.s}._private_workers`);
+  // A task identifier of this run only: workers of an earlier, aborted attempt (a retry
+  // under bun test) may still be running and must not take these jobs.
+  const identifier = `fault_job_${Math.random().toString(36).slice(2, 8)}`;
   await db.sql.unsafe(
     `select count(*) from ${db.s}.add_jobs(array(
-       select row('fault_job', json_build_object('i', g), null, null, null, null, null, null)
+       select row('${identifier}', json_build_object('i', g), null, null, null, null, null, null)
          ::${db.s}.job_spec
        from generate_series(1, ${JOBS}) g))`,
   );
@@ -75,7 +79,7 @@ async function runThrough(
   const running = new Set<number>();
   const stats: RunStats = { runs: new Map(), overlaps: [], started: () => {}, done: 0 };
   const task = defineTask({
-    identifier: "fault_job",
+    identifier,
     payload: z.object({ i: z.number() }),
     async run({ i }) {
       if (running.has(i)) stats.overlaps.push(i);
@@ -88,7 +92,7 @@ async function runThrough(
     },
   });
   const drivers: Driver[] = [];
-  const workers = [];
+  const workers: Worker[] = [];
   const loggers: ReturnType<typeof recordingLogger>[] = [];
   for (let w = 0; w < WORKERS; w++) {
     const driver = postgresJs(databaseUrl(), {
@@ -122,7 +126,10 @@ async function runThrough(
   try {
     await waitFor("every worker to register", async () => {
       const [{ n }] = await retrying(() =>
-        db.sql.unsafe(`select count(*)::int as n from ${db.s}._private_workers`)
+        db.sql.unsafe(
+          `select count(*)::int as n from ${db.s}._private_workers where id = any($1)`,
+          [workers.map((w) => w.id)],
+        )
       );
       return n === WORKERS;
     }, 20_000);
@@ -165,7 +172,11 @@ async function runThrough(
   );
   for (let i = 1; i <= JOBS; i++) assert.ok(stats.runs.has(i), `job ${i} never ran`);
   assert.deepEqual(stats.overlaps, [], "no job ran twice at the same time");
-  const workerRows = await retrying(() => db.sql.unsafe(`select id from ${db.s}._private_workers`));
+  const workerRows = await retrying(() =>
+    db.sql.unsafe(`select id from ${db.s}._private_workers where id = any($1)`, [
+      workers.map((w) => w.id),
+    ])
+  );
   assert.equal(workerRows.length, 0, "every worker deregistered on stop");
   return stats;
 }
