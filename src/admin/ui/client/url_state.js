@@ -121,7 +121,26 @@ export function jobFilter(s) {
 }
 
 /**
- * The query string of `GET api/jobs` for this view.
+ * The `filter` of a filter-wide `POST api/jobs/actions`: the listing's filter, with the payload
+ * as the JSON value it stands for (text that is not JSON is sent as is, for the server to refuse).
+ * @param {ViewState} s
+ * @returns {Record<string, unknown>}
+ */
+export function actionFilter(s) {
+  /** @type {Record<string, unknown>} */
+  const f = jobFilter(s);
+  if (typeof f.payload === "string") {
+    try {
+      f.payload = JSON.parse(f.payload);
+    } catch {
+      // Left as text: the server names the field in its answer.
+    }
+  }
+  return f;
+}
+
+/**
+ * The query string of `GET api/jobs` for this view (with the total count).
  * @param {ViewState} s
  * @param {number} limit
  * @returns {string}
@@ -133,6 +152,7 @@ export function jobsQuery(s, limit) {
     p.set("direction", s.direction);
   }
   p.set("limit", String(limit));
+  p.set("count", "true");
   return p.toString();
 }
 

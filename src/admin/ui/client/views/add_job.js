@@ -82,7 +82,7 @@ export function addJobDialog(ctx) {
       return;
     }
     /** @type {Record<string, unknown>} */
-    const options = {};
+    const options = { taskIdentifier: f.identifier.value.trim(), payload: payload.value };
     if (f.queueName.value.trim()) options.queueName = f.queueName.value.trim();
     if (f.runAt.value) options.runAt = localInputToIso(f.runAt.value);
     if (f.priority.value !== "") options.priority = Number(f.priority.value);
@@ -96,7 +96,7 @@ export function addJobDialog(ctx) {
     try {
       const job = await api("jobs", {
         method: "POST",
-        body: { identifier: f.identifier.value.trim(), payload: payload.value, options },
+        body: options,
       });
       dialog.close();
       toast(`Added job ${job.id} (${job.taskIdentifier}).`);

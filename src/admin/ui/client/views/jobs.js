@@ -3,7 +3,7 @@
 import { api } from "../api.js";
 import { h, replace } from "../render.js";
 import { formatCount, isoToLocalInput, localInputToIso, plural, truncate } from "../format.js";
-import { FILTERS, hasFilters, jobFilter, jobsQuery, STATES } from "../url_state.js";
+import { actionFilter, FILTERS, hasFilters, jobsQuery, STATES } from "../url_state.js";
 import { pageHead, STATE_LABELS, stateBadge, table, timeCell } from "./common.js";
 import { ACTIONS, actionsFor, runAction } from "./job_actions.js";
 import { jobDrawer } from "./job_drawer.js";
@@ -292,7 +292,9 @@ export function jobsView(ctx) {
       return;
     }
     const total = count?.value ?? null;
-    const more = total !== null && total > selected.size && rows.every((r) => selected.has(r.id));
+    const more = total !== null && !count?.estimated && total > selected.size &&
+      rows.every((r) => selected.has(r.id));
+    const max = ctx.session.maxActionJobs ?? Infinity;
     const n = allMatching && total !== null ? total : selected.size;
     replace(
       bulk,
@@ -301,22 +303,19 @@ export function jobsView(ctx) {
         { "data-testid": "bulk-count" },
         allMatching ? `All ${plural(n, "job")} matching` : `${plural(n, "job")} selected`,
       ),
-      more && !allMatching
-        ? h(
-          "button",
-          {
-            type: "button",
-            class: "link",
-            "data-key": "select-all-matching",
-            onclick: () => {
-              allMatching = true;
-              renderBulk();
-            },
+      more && !allMatching && total <= max
+        ? h("button", {
+          type: "button",
+          class: "link",
+          "data-key": "select-all-matching",
+          onclick: () => {
+            allMatching = true;
+            renderBulk();
           },
-          `Select all ${formatCount(total)} matching this filter${
-            count?.estimated ? " (estimated)" : ""
-          }`,
-        )
+        }, `Select all ${formatCount(total)} matching this filter`)
+        : null,
+      more && total > max
+        ? h("span", { class: "meta" }, `${formatCount(total)} match; actions take at most ${formatCount(max)} at once.`)
         : null,
       h("span", { class: "spacer" }),
       ACTIONS.map((a) =>
@@ -344,7 +343,7 @@ export function jobsView(ctx) {
   /** @param {import("./job_actions.js").ActionDef} a */
   async function bulkAction(a) {
     const target = allMatching && count
-      ? { filter: jobFilter(ctx.state), expectedCount: count.value }
+      ? { filter: actionFilter(ctx.state), expectedCount: count.value }
       : { ids: [...selected] };
     if (await runAction(ctx, a, target)) {
       selected.clear();

@@ -3,7 +3,7 @@
 import { api } from "../api.js";
 import { h, replace } from "../render.js";
 import { confirmDialog, toast } from "../dialogs.js";
-import { prettyJson } from "../format.js";
+import { plural, prettyJson } from "../format.js";
 import { pageHead } from "./common.js";
 
 const CLEANUP_TASKS = [
@@ -96,7 +96,15 @@ export function maintenanceView(ctx) {
       confirm: "Run cleanup",
       danger: true,
     });
-    if (ok) await post({ action: "cleanup", tasks });
+    if (!ok) return;
+    const r = await post({ action: "cleanup", tasks });
+    if (r) {
+      toast(
+        `Cleanup: deleted ${plural(r.deletedJobs ?? 0, "job")}, ` +
+          `${plural(r.deletedTaskIdentifiers ?? 0, "task identifier")}, ` +
+          `${plural(r.deletedJobQueues ?? 0, "queue")}.`,
+      );
+    }
   }
 
   /** @param {boolean} dryRun */
@@ -110,12 +118,22 @@ export function maintenanceView(ctx) {
       });
       if (!ok) return;
     }
-    const result = await post({ action: "sweep", dryRun });
-    if (result) {
+    const r = await post({ action: "sweep", dryRun });
+    if (r) {
+      const workers = [...(r.workerIds ?? []), ...(r.unregisteredIds ?? [])];
       replace(
         preview,
         h("h3", null, dryRun ? "Dry run: nothing was changed" : "Sweep result"),
-        h("pre", { "data-testid": "sweep-result" }, prettyJson(result)),
+        h(
+          "p",
+          { "data-testid": "sweep-summary" },
+          workers.length
+            ? `${dryRun ? "Would release" : "Released"} ${plural(r.jobIds?.length ?? 0, "job")} ` +
+              `and ${plural(r.unlockedQueues?.length ?? r.unlockedQueues ?? 0, "queue")} of ` +
+              `${plural(workers.length, "stale worker")}: ${workers.join(", ")}.`
+            : "No stale worker found.",
+        ),
+        h("details", null, h("summary", null, "Full answer"), h("pre", null, prettyJson(r))),
       );
     }
   }
@@ -127,15 +145,15 @@ export function maintenanceView(ctx) {
       confirm: "Migrate",
       danger: true,
     });
-    if (ok) await post({ action: "migrate" });
+    if (!ok) return;
+    const r = await post({ action: "migrate" });
+    if (r) toast(`Migrated: ${r.applied?.length ? `applied ${r.applied.join(", ")}` : "nothing to apply"}.`);
   }
 
   /** @param {Record<string, unknown>} body */
   async function post(body) {
     try {
-      const result = await api("maintenance", { method: "POST", body });
-      toast(result?.message ?? `${body.action}: done.`);
-      return result;
+      return await api("maintenance", { method: "POST", body });
     } catch (e) {
       ctx.fail(e);
       return null;

@@ -46,21 +46,24 @@ export function overviewView(ctx) {
       STATES.map((st) => card(ctx, st, STATE_LABELS[st], c[st])),
       card(ctx, "", "Total", c.total),
     );
+    const waitedSince = o.oldestReadyAgeMs === null
+      ? null
+      : new Date(Date.parse(o.now) - o.oldestReadyAgeMs).toISOString();
     replace(
       oldest,
-      o.oldestReadyAt
+      waitedSince
         ? h(
           "span",
-          { title: formatAbsolute(o.oldestReadyAt) },
+          { title: `ready since ${formatAbsolute(waitedSince)}` },
           "Oldest ready job has waited ",
-          h("strong", null, formatDuration(o.oldestReadyAgeMs ?? 0)),
+          h("strong", { "data-testid": "oldest-ready-age" }, formatDuration(o.oldestReadyAgeMs)),
           ".",
         )
         : "No job is waiting to run.",
-      c.estimated ? " Counts are estimated (large table)." : "",
+      o.countsMeta?.estimated ? " Counts are estimated from a sample (large table)." : "",
     );
     replace(chart, countsChart(ctx.samples));
-    replace(histogram, scheduleChart(o.nextHour));
+    replace(histogram, scheduleChart(o.schedule));
     replace(
       tasks,
       groupTable(
@@ -131,8 +134,9 @@ function countsChart(samples) {
   ];
 }
 
-/** @param {{ bucketMs: number, counts: number[] } | null} nextHour */
-function scheduleChart(nextHour) {
+/** @param {{ bucketMs: number, buckets: number[] } | null} schedule */
+function scheduleChart(schedule) {
+  const nextHour = schedule && { bucketMs: schedule.bucketMs, counts: schedule.buckets };
   if (!nextHour || nextHour.counts.every((n) => n === 0)) {
     return h("p", { class: "empty" }, "No jobs scheduled in the next hour.");
   }
@@ -184,7 +188,7 @@ function legend(items) {
 /**
  * @param {string} caption
  * @param {string} first
- * @param {{ name: string, counts: Record<string, number> }[]} groups
+ * @param {{ identifier: string, counts: Record<string, number> }[]} groups
  * @param {(g: any) => Node | string} nameCell
  */
 function groupTable(caption, first, groups, nameCell) {
