@@ -3,12 +3,12 @@
 import type { UiAsset } from "./asset.ts";
 
 /** Where the hashed assets live, relative to the dashboard's base path. */
-export const ASSET_DIR: string = "assets/20b738f0bded/";
+export const ASSET_DIR: string = "assets/18520faacb3e/";
 
 /** The dashboard page: no data, no secrets, only relative URLs. */
 export const SHELL: UiAsset = {
   type: "text/html; charset=utf-8",
-  etag: '"ee099acbe45b01c8561a"',
+  etag: '"28cd16f33767dee3decf"',
   body: `<!doctype html>
 <html lang="en">
   <head>
@@ -17,25 +17,25 @@ export const SHELL: UiAsset = {
     <meta name="color-scheme" content="light dark">
     <meta name="referrer" content="no-referrer">
     <title>Spool</title>
-    <link rel="icon" type="image/svg+xml" href="assets/20b738f0bded/icon.svg">
-    <link rel="stylesheet" href="assets/20b738f0bded/style.css">
-    <script type="module" src="assets/20b738f0bded/app.js"></script>
-    <link rel="modulepreload" href="assets/20b738f0bded/api.js">
-    <link rel="modulepreload" href="assets/20b738f0bded/chart_math.js">
-    <link rel="modulepreload" href="assets/20b738f0bded/dialogs.js">
-    <link rel="modulepreload" href="assets/20b738f0bded/format.js">
-    <link rel="modulepreload" href="assets/20b738f0bded/render.js">
-    <link rel="modulepreload" href="assets/20b738f0bded/url_state.js">
-    <link rel="modulepreload" href="assets/20b738f0bded/views/add_job.js">
-    <link rel="modulepreload" href="assets/20b738f0bded/views/common.js">
-    <link rel="modulepreload" href="assets/20b738f0bded/views/cron.js">
-    <link rel="modulepreload" href="assets/20b738f0bded/views/job_actions.js">
-    <link rel="modulepreload" href="assets/20b738f0bded/views/job_drawer.js">
-    <link rel="modulepreload" href="assets/20b738f0bded/views/jobs.js">
-    <link rel="modulepreload" href="assets/20b738f0bded/views/maintenance.js">
-    <link rel="modulepreload" href="assets/20b738f0bded/views/overview.js">
-    <link rel="modulepreload" href="assets/20b738f0bded/views/queues.js">
-    <link rel="modulepreload" href="assets/20b738f0bded/views/workers.js">
+    <link rel="icon" type="image/svg+xml" href="assets/18520faacb3e/icon.svg">
+    <link rel="stylesheet" href="assets/18520faacb3e/style.css">
+    <script type="module" src="assets/18520faacb3e/app.js"></script>
+    <link rel="modulepreload" href="assets/18520faacb3e/api.js">
+    <link rel="modulepreload" href="assets/18520faacb3e/chart_math.js">
+    <link rel="modulepreload" href="assets/18520faacb3e/dialogs.js">
+    <link rel="modulepreload" href="assets/18520faacb3e/format.js">
+    <link rel="modulepreload" href="assets/18520faacb3e/render.js">
+    <link rel="modulepreload" href="assets/18520faacb3e/url_state.js">
+    <link rel="modulepreload" href="assets/18520faacb3e/views/add_job.js">
+    <link rel="modulepreload" href="assets/18520faacb3e/views/common.js">
+    <link rel="modulepreload" href="assets/18520faacb3e/views/cron.js">
+    <link rel="modulepreload" href="assets/18520faacb3e/views/job_actions.js">
+    <link rel="modulepreload" href="assets/18520faacb3e/views/job_drawer.js">
+    <link rel="modulepreload" href="assets/18520faacb3e/views/jobs.js">
+    <link rel="modulepreload" href="assets/18520faacb3e/views/maintenance.js">
+    <link rel="modulepreload" href="assets/18520faacb3e/views/overview.js">
+    <link rel="modulepreload" href="assets/18520faacb3e/views/queues.js">
+    <link rel="modulepreload" href="assets/18520faacb3e/views/workers.js">
   </head>
   <body>
     <div id="app" class="boot">
@@ -51,7 +51,7 @@ export const SHELL: UiAsset = {
 export const ASSETS: Readonly<Record<string, UiAsset>> = {
   "api.js": {
     type: "text/javascript; charset=utf-8",
-    etag: '"7df46e58258f3e10b44f"',
+    etag: '"011393f6ac7608bef200"',
     body:
       `// The client of the admin JSON API. Every URL is relative to the page, so the dashboard works
 // under any base path; every write carries the CSRF header; credentials typed into the sign-in
@@ -134,7 +134,9 @@ export async function api(path, options = {}) {
       method,
       headers,
       body,
-      credentials: "same-origin",
+      // "omit": no ambient HTTP auth, so a 401 never opens the browser's own Basic prompt (the
+      // Authorization header above is sent all the same).
+      credentials: "omit",
       cache: "no-store",
     });
   } catch (e) {
@@ -1683,7 +1685,7 @@ pre.error-text {
   },
   "url_state.js": {
     type: "text/javascript; charset=utf-8",
-    etag: '"231ce09d8f0aac28eee5"',
+    etag: '"25df7ca8856fe14f64b4"',
     body:
       `// The view's state lives in the page URL's query string, so a link reproduces the view and
 // back/forward work. Pure: strings in, plain objects out (no DOM).
@@ -1808,7 +1810,26 @@ export function jobFilter(s) {
 }
 
 /**
- * The query string of \`GET api/jobs\` for this view.
+ * The \`filter\` of a filter-wide \`POST api/jobs/actions\`: the listing's filter, with the payload
+ * as the JSON value it stands for (text that is not JSON is sent as is, for the server to refuse).
+ * @param {ViewState} s
+ * @returns {Record<string, unknown>}
+ */
+export function actionFilter(s) {
+  /** @type {Record<string, unknown>} */
+  const f = jobFilter(s);
+  if (typeof f.payload === "string") {
+    try {
+      f.payload = JSON.parse(f.payload);
+    } catch {
+      // Left as text: the server names the field in its answer.
+    }
+  }
+  return f;
+}
+
+/**
+ * The query string of \`GET api/jobs\` for this view (with the total count).
  * @param {ViewState} s
  * @param {number} limit
  * @returns {string}
@@ -1820,6 +1841,7 @@ export function jobsQuery(s, limit) {
     p.set("direction", s.direction);
   }
   p.set("limit", String(limit));
+  p.set("count", "true");
   return p.toString();
 }
 
@@ -1835,7 +1857,7 @@ export function hasFilters(s) {
   },
   "views/add_job.js": {
     type: "text/javascript; charset=utf-8",
-    etag: '"d0aeeb75e18bf442c363"',
+    etag: '"6ef5d29ff8cc329f6267"',
     body: `// The add-job form: every option of a job (task, payload, queue, run at, priority, max
 // attempts, key and key mode, flags). Errors from the server name the field and keep the form.
 import { api } from "../api.js";
@@ -1920,7 +1942,7 @@ export function addJobDialog(ctx) {
       return;
     }
     /** @type {Record<string, unknown>} */
-    const options = {};
+    const options = { taskIdentifier: f.identifier.value.trim(), payload: payload.value };
     if (f.queueName.value.trim()) options.queueName = f.queueName.value.trim();
     if (f.runAt.value) options.runAt = localInputToIso(f.runAt.value);
     if (f.priority.value !== "") options.priority = Number(f.priority.value);
@@ -1934,7 +1956,7 @@ export function addJobDialog(ctx) {
     try {
       const job = await api("jobs", {
         method: "POST",
-        body: { identifier: f.identifier.value.trim(), payload: payload.value, options },
+        body: options,
       });
       dialog.close();
       toast(\`Added job \${job.id} (\${job.taskIdentifier}).\`);
@@ -2339,14 +2361,14 @@ async function copy(text) {
   },
   "views/jobs.js": {
     type: "text/javascript; charset=utf-8",
-    etag: '"cda0ce60a4d2ba0900d1"',
+    etag: '"0bc07c70846f4ddfaf53"',
     body:
       `// Jobs: state tabs with counts, server-side filters, cursor pages, row selection, a bulk bar
 // acting on the selection or on every job matching the filter, and the job drawer.
 import { api } from "../api.js";
 import { h, replace } from "../render.js";
 import { formatCount, isoToLocalInput, localInputToIso, plural, truncate } from "../format.js";
-import { FILTERS, hasFilters, jobFilter, jobsQuery, STATES } from "../url_state.js";
+import { actionFilter, FILTERS, hasFilters, jobsQuery, STATES } from "../url_state.js";
 import { pageHead, STATE_LABELS, stateBadge, table, timeCell } from "./common.js";
 import { ACTIONS, actionsFor, runAction } from "./job_actions.js";
 import { jobDrawer } from "./job_drawer.js";
@@ -2635,7 +2657,9 @@ export function jobsView(ctx) {
       return;
     }
     const total = count?.value ?? null;
-    const more = total !== null && total > selected.size && rows.every((r) => selected.has(r.id));
+    const more = total !== null && !count?.estimated && total > selected.size &&
+      rows.every((r) => selected.has(r.id));
+    const max = ctx.session.maxActionJobs ?? Infinity;
     const n = allMatching && total !== null ? total : selected.size;
     replace(
       bulk,
@@ -2644,21 +2668,22 @@ export function jobsView(ctx) {
         { "data-testid": "bulk-count" },
         allMatching ? \`All \${plural(n, "job")} matching\` : \`\${plural(n, "job")} selected\`,
       ),
-      more && !allMatching
-        ? h(
-          "button",
-          {
-            type: "button",
-            class: "link",
-            "data-key": "select-all-matching",
-            onclick: () => {
-              allMatching = true;
-              renderBulk();
-            },
+      more && !allMatching && total <= max
+        ? h("button", {
+          type: "button",
+          class: "link",
+          "data-key": "select-all-matching",
+          onclick: () => {
+            allMatching = true;
+            renderBulk();
           },
-          \`Select all \${formatCount(total)} matching this filter\${
-            count?.estimated ? " (estimated)" : ""
-          }\`,
+        }, \`Select all \${formatCount(total)} matching this filter\`)
+        : null,
+      more && total > max
+        ? h(
+          "span",
+          { class: "meta" },
+          \`\${formatCount(total)} match; actions take at most \${formatCount(max)} at once.\`,
         )
         : null,
       h("span", { class: "spacer" }),
@@ -2687,7 +2712,7 @@ export function jobsView(ctx) {
   /** @param {import("./job_actions.js").ActionDef} a */
   async function bulkAction(a) {
     const target = allMatching && count
-      ? { filter: jobFilter(ctx.state), expectedCount: count.value }
+      ? { filter: actionFilter(ctx.state), expectedCount: count.value }
       : { ids: [...selected] };
     if (await runAction(ctx, a, target)) {
       selected.clear();
@@ -2742,14 +2767,14 @@ export function jobsView(ctx) {
   },
   "views/maintenance.js": {
     type: "text/javascript; charset=utf-8",
-    etag: '"2dc437f7d90c66c1be00"',
+    etag: '"323010d7ba1a3c172f0f"',
     body:
       `// Maintenance: cleanup with a choice of tasks, a stale-worker sweep previewed as a dry run
 // first, and migrate only when the server allows it. Everything asks before it acts.
 import { api } from "../api.js";
 import { h, replace } from "../render.js";
 import { confirmDialog, toast } from "../dialogs.js";
-import { prettyJson } from "../format.js";
+import { plural, prettyJson } from "../format.js";
 import { pageHead } from "./common.js";
 
 const CLEANUP_TASKS = [
@@ -2842,7 +2867,15 @@ export function maintenanceView(ctx) {
       confirm: "Run cleanup",
       danger: true,
     });
-    if (ok) await post({ action: "cleanup", tasks });
+    if (!ok) return;
+    const r = await post({ action: "cleanup", tasks });
+    if (r) {
+      toast(
+        \`Cleanup: deleted \${plural(r.deletedJobs ?? 0, "job")}, \` +
+          \`\${plural(r.deletedTaskIdentifiers ?? 0, "task identifier")}, \` +
+          \`\${plural(r.deletedJobQueues ?? 0, "queue")}.\`,
+      );
+    }
   }
 
   /** @param {boolean} dryRun */
@@ -2856,12 +2889,22 @@ export function maintenanceView(ctx) {
       });
       if (!ok) return;
     }
-    const result = await post({ action: "sweep", dryRun });
-    if (result) {
+    const r = await post({ action: "sweep", dryRun });
+    if (r) {
+      const workers = [...(r.workerIds ?? []), ...(r.unregisteredIds ?? [])];
       replace(
         preview,
         h("h3", null, dryRun ? "Dry run: nothing was changed" : "Sweep result"),
-        h("pre", { "data-testid": "sweep-result" }, prettyJson(result)),
+        h(
+          "p",
+          { "data-testid": "sweep-summary" },
+          workers.length
+            ? \`\${dryRun ? "Would release" : "Released"} \${plural(r.jobIds?.length ?? 0, "job")} \` +
+              \`and \${plural(r.unlockedQueues?.length ?? r.unlockedQueues ?? 0, "queue")} of \` +
+              \`\${plural(workers.length, "stale worker")}: \${workers.join(", ")}.\`
+            : "No stale worker found.",
+        ),
+        h("details", null, h("summary", null, "Full answer"), h("pre", null, prettyJson(r))),
       );
     }
   }
@@ -2873,15 +2916,19 @@ export function maintenanceView(ctx) {
       confirm: "Migrate",
       danger: true,
     });
-    if (ok) await post({ action: "migrate" });
+    if (!ok) return;
+    const r = await post({ action: "migrate" });
+    if (r) {
+      toast(
+        \`Migrated: \${r.applied?.length ? \`applied \${r.applied.join(", ")}\` : "nothing to apply"}.\`,
+      );
+    }
   }
 
   /** @param {Record<string, unknown>} body */
   async function post(body) {
     try {
-      const result = await api("maintenance", { method: "POST", body });
-      toast(result?.message ?? \`\${body.action}: done.\`);
-      return result;
+      return await api("maintenance", { method: "POST", body });
     } catch (e) {
       ctx.fail(e);
       return null;
@@ -2893,7 +2940,7 @@ export function maintenanceView(ctx) {
   },
   "views/overview.js": {
     type: "text/javascript; charset=utf-8",
-    etag: '"ec9b7b27c397d5669263"',
+    etag: '"3ec367a979766ec11c8b"',
     body:
       `// Overview: state cards, a chart of the counts sampled by this page's polling, the next hour's
 // schedule, the oldest ready job's age, and per-task and per-queue tables.
@@ -2943,28 +2990,36 @@ export function overviewView(ctx) {
       STATES.map((st) => card(ctx, st, STATE_LABELS[st], c[st])),
       card(ctx, "", "Total", c.total),
     );
+    const waitedSince = o.oldestReadyAgeMs === null
+      ? null
+      : new Date(Date.parse(o.now) - o.oldestReadyAgeMs).toISOString();
     replace(
       oldest,
-      o.oldestReadyAt
+      waitedSince
         ? h(
           "span",
-          { title: formatAbsolute(o.oldestReadyAt) },
+          { title: \`ready since \${formatAbsolute(waitedSince)}\` },
           "Oldest ready job has waited ",
-          h("strong", null, formatDuration(o.oldestReadyAgeMs ?? 0)),
+          h("strong", { "data-testid": "oldest-ready-age" }, formatDuration(o.oldestReadyAgeMs)),
           ".",
         )
         : "No job is waiting to run.",
-      c.estimated ? " Counts are estimated (large table)." : "",
+      o.countsMeta?.estimated ? " Counts are estimated from a sample (large table)." : "",
     );
     replace(chart, countsChart(ctx.samples));
-    replace(histogram, scheduleChart(o.nextHour));
+    replace(histogram, scheduleChart(o.schedule));
     replace(
       tasks,
       groupTable(
         "Jobs by task",
         "Task",
         o.tasks,
-        (t) => h("a", { href: ctx.href({ view: "jobs", task: t.name }), "data-nav": "" }, t.name),
+        (t) =>
+          h(
+            "a",
+            { href: ctx.href({ view: "jobs", task: t.identifier }), "data-nav": "" },
+            t.identifier,
+          ),
       ),
     );
     replace(queues, queueTable(ctx, o.queues));
@@ -3028,8 +3083,9 @@ function countsChart(samples) {
   ];
 }
 
-/** @param {{ bucketMs: number, counts: number[] } | null} nextHour */
-function scheduleChart(nextHour) {
+/** @param {{ bucketMs: number, buckets: number[] } | null} schedule */
+function scheduleChart(schedule) {
+  const nextHour = schedule && { bucketMs: schedule.bucketMs, counts: schedule.buckets };
   if (!nextHour || nextHour.counts.every((n) => n === 0)) {
     return h("p", { class: "empty" }, "No jobs scheduled in the next hour.");
   }
@@ -3065,7 +3121,9 @@ function scheduleChart(nextHour) {
 function gridLines(top) {
   return [0, 0.5, 1].map((f) => [
     s("line", { class: "grid", x1: 0, x2: W, y1: H - f * H, y2: H - f * H }),
-    f > 0 ? s("text", { class: "axis", x: 2, y: H - f * H + 12 }, formatCount(top * f)) : null,
+    f > 0 && Number.isInteger(top * f)
+      ? s("text", { class: "axis", x: 2, y: H - f * H + 12 }, formatCount(top * f))
+      : null,
   ]);
 }
 
@@ -3081,7 +3139,7 @@ function legend(items) {
 /**
  * @param {string} caption
  * @param {string} first
- * @param {{ name: string, counts: Record<string, number> }[]} groups
+ * @param {{ identifier: string, counts: Record<string, number> }[]} groups
  * @param {(g: any) => Node | string} nameCell
  */
 function groupTable(caption, first, groups, nameCell) {
@@ -3115,10 +3173,15 @@ function groupTable(caption, first, groups, nameCell) {
 function queueTable(ctx, queues) {
   return table({
     caption: "Jobs by queue",
-    head: ["Queue", "Lock", ["Ready", "num"], ["Running", "num"], ["Failed", "num"], [
-      "Total",
-      "num",
-    ]],
+    head: [
+      "Queue",
+      "Lock",
+      ["Ready", "num"],
+      ["Blocked", "num"],
+      ["Running", "num"],
+      ["Failed", "num"],
+      ["Total", "num"],
+    ],
     rows: queues.map((q) =>
       h(
         "tr",
@@ -3134,6 +3197,7 @@ function queueTable(ctx, queues) {
           q.lockedBy ? h("span", { class: "badge locked" }, \`locked by \${q.lockedBy}\`) : "free",
         ),
         num(q.counts.ready),
+        num(q.counts.blocked),
         num(q.counts.running),
         num(q.counts.failed),
         num(q.counts.total),
@@ -3146,41 +3210,71 @@ function queueTable(ctx, queues) {
   },
   "views/queues.js": {
     type: "text/javascript; charset=utf-8",
-    etag: '"ad7de6ca2f82b9eedcbc"',
+    etag: '"fdf61ab310a8e6f27c46"',
     body: `// Queues: every named queue, locked or not and by whom, with its job counts.
 import { api } from "../api.js";
 import { h, replace } from "../render.js";
 import { num, pageHead, table, timeCell } from "./common.js";
 
+const COLUMNS = ["ready", "blocked", "scheduled", "retrying", "running", "failed", "total"];
+
 /** @param {any} ctx */
 export function queuesView(ctx) {
   const list = h("div");
-  const el = h("section", null, pageHead("Queues"), h("div", { class: "panel" }, list));
+  const el = h(
+    "section",
+    null,
+    pageHead("Queues"),
+    h(
+      "p",
+      { class: "meta" },
+      "Jobs of one named queue run one at a time, in order; a queue is locked while one runs.",
+    ),
+    h("div", { class: "panel" }, list),
+  );
   async function load() {
     const data = await api("queues");
+    const rows = data.queues.map((/** @type {any} */ q) =>
+      h(
+        "tr",
+        { "data-queue": q.name },
+        h(
+          "td",
+          null,
+          h("a", { href: ctx.href({ view: "jobs", queue: q.name }), "data-nav": "" }, q.name),
+        ),
+        h(
+          "td",
+          null,
+          q.lockedBy ? h("span", { class: "badge locked" }, \`locked by \${q.lockedBy}\`) : "free",
+        ),
+        h("td", null, timeCell(q.lockedAt)),
+        COLUMNS.map((c) => num(q.counts?.[c])),
+      )
+    );
+    if (data.unqueued?.total) {
+      rows.push(h(
+        "tr",
+        null,
+        h("td", { class: "meta" }, "(no queue)"),
+        h("td", null, "—"),
+        h("td", null, "—"),
+        COLUMNS.map((c) => num(data.unqueued[c])),
+      ));
+    }
     replace(
       list,
       table({
         caption: "Named queues",
-        head: ["Queue", "Lock", "Locked since", ["Jobs", "num"]],
-        rows: data.queues.map((/** @type {any} */ q) =>
-          h(
-            "tr",
-            null,
-            h(
-              "td",
-              null,
-              h("a", { href: ctx.href({ view: "jobs", queue: q.name }), "data-nav": "" }, q.name),
-            ),
-            h(
-              "td",
-              null,
-              q.lockedBy ? h("span", { class: "badge locked" }, \`locked by \${q.lockedBy}\`) : "free",
-            ),
-            h("td", null, timeCell(q.lockedAt)),
-            num(q.jobCount ?? q.counts?.total ?? 0),
-          )
-        ),
+        head: [
+          "Queue",
+          "Lock",
+          "Locked since",
+          ...COLUMNS.map((
+            c,
+          ) => /** @type {[string, string]} */ ([c[0].toUpperCase() + c.slice(1), "num"])),
+        ],
+        rows,
         empty: "No named queues (jobs without a queue run in parallel).",
       }),
     );
@@ -3191,9 +3285,10 @@ export function queuesView(ctx) {
   },
   "views/workers.js": {
     type: "text/javascript; charset=utf-8",
-    etag: '"8e6d70824f8472f989c6"',
-    body: `// Workers: registered workers with their heartbeat age and stale status, and every lock
-// holder with the jobs and queues it holds; force-unlock after a confirmation.
+    etag: '"bed21736994855956766"',
+    body:
+      `// Workers: registered workers with their heartbeat age, stale status and the locks they hold,
+// and lock holders that never registered (graphile-worker processes); force-unlock confirmed.
 import { api } from "../api.js";
 import { h, replace } from "../render.js";
 import { confirmDialog, toast } from "../dialogs.js";
@@ -3204,42 +3299,66 @@ import { num, pageHead, table, timeCell } from "./common.js";
 export function workersView(ctx) {
   const registered = h("div");
   const holders = h("div");
+  const threshold = h("p", { class: "meta" });
   const el = h(
     "section",
     null,
     pageHead("Workers"),
-    h("section", { class: "panel" }, h("h2", null, "Registered workers (heartbeats)"), registered),
-    h("section", { class: "panel" }, h("h2", null, "Lock holders"), holders),
+    h(
+      "section",
+      { class: "panel" },
+      h("h2", null, "Registered workers"),
+      threshold,
+      registered,
+    ),
+    h("section", { class: "panel" }, h("h2", null, "Unregistered lock holders"), holders),
   );
+  const unlockHead = ctx.canWrite ? [["", "nowrap"]] : [];
 
   async function load() {
     const data = await api("workers");
     replace(
+      threshold,
+      \`A worker is stale when its last heartbeat is older than \${
+        formatDuration(data.staleThresholdMs)
+      }.\`,
+    );
+    replace(
       registered,
       table({
         caption: "Registered workers",
-        head: ["Worker", "Status", "Last heartbeat", "Started", ["Jobs held", "num"]],
-        rows: (data.workers ?? []).map((/** @type {any} */ w) =>
+        head: /** @type {any} */ ([
+          "Worker",
+          "Status",
+          "Last heartbeat",
+          "Started",
+          ["Jobs held", "num"],
+          ["Queues held", "num"],
+          ...unlockHead,
+        ]),
+        rows: data.workers.map((/** @type {any} */ w) =>
           h(
             "tr",
-            null,
+            { "data-worker": w.id },
             h("td", { class: "mono" }, w.id),
             h(
               "td",
               null,
               h(
                 "span",
-                { class: ["badge", w.stale ? "stale" : "ok"] },
-                w.stale ? "stale" : "healthy",
+                { class: ["badge", w.isStale ? "stale" : "ok"] },
+                w.isStale ? "stale" : "healthy",
               ),
             ),
             h(
               "td",
-              { title: \`heartbeat \${formatDuration(w.heartbeatAgeMs ?? 0)} ago\` },
+              { title: \`\${formatDuration(w.heartbeatAgeMs)} ago\` },
               timeCell(w.lastHeartbeatAt),
             ),
             h("td", null, timeCell(w.startedAt)),
-            num(w.jobs ?? 0),
+            num(w.lockedJobs),
+            num(w.lockedQueues),
+            unlockCell(w),
           )
         ),
         empty: "No worker has registered a heartbeat.",
@@ -3248,60 +3367,65 @@ export function workersView(ctx) {
     replace(
       holders,
       table({
-        caption: "Lock holders",
-        head: [
+        caption: "Unregistered lock holders",
+        head: /** @type {any} */ ([
           "Locked by",
           ["Jobs", "num"],
           ["Queues", "num"],
           "Newest lock",
-          "Registered",
-          ...(ctx.canWrite ? [""] : []),
-        ],
-        rows: (data.lockHolders ?? []).map((/** @type {any} */ l) =>
+          ...unlockHead,
+        ]),
+        rows: data.unregisteredLockHolders.map((/** @type {any} */ l) =>
           h(
             "tr",
-            null,
-            h("td", { class: "mono" }, l.lockedBy),
-            num(l.jobs),
-            num(l.queues),
+            { "data-worker": l.id },
+            h("td", { class: "mono" }, l.id),
+            num(l.lockedJobs),
+            num(l.lockedQueues),
             h("td", null, timeCell(l.newestLockAt)),
-            h("td", null, l.registered ? "yes" : h("span", { class: "badge stale" }, "no")),
-            ctx.canWrite
-              ? h(
-                "td",
-                null,
-                h("button", {
-                  type: "button",
-                  class: "small danger",
-                  "data-key": \`unlock-\${l.lockedBy}\`,
-                  onclick: () => forceUnlock(l),
-                }, "Force unlock"),
-              )
-              : null,
+            unlockCell(l),
           )
         ),
-        empty: "No worker holds a lock.",
+        empty: "No lock is held by a worker without a heartbeat.",
       }),
     );
   }
 
-  /** @param {any} l */
-  async function forceUnlock(l) {
+  /** @param {{ id: string, lockedJobs: number, lockedQueues: number }} w */
+  function unlockCell(w) {
+    if (!ctx.canWrite) return null;
+    return h(
+      "td",
+      null,
+      h("button", {
+        type: "button",
+        class: "small danger",
+        "data-key": \`unlock-\${w.id}\`,
+        disabled: !w.lockedJobs && !w.lockedQueues,
+        onclick: () => forceUnlock(w),
+      }, "Force unlock"),
+    );
+  }
+
+  /** @param {{ id: string, lockedJobs: number, lockedQueues: number }} w */
+  async function forceUnlock(w) {
     const ok = await confirmDialog({
-      title: \`Force-unlock \${l.lockedBy}?\`,
-      message: \`Releases \${plural(l.jobs, "job")} and \${plural(l.queues, "queue")} locked by \` +
-        \`\${l.lockedBy}. Only do this when that worker is gone: a live worker would keep running \` +
-        "jobs that another worker may then also take.",
+      title: \`Force-unlock \${w.id}?\`,
+      message:
+        \`Releases \${plural(w.lockedJobs, "job")} and \${
+          plural(w.lockedQueues, "queue")
+        } locked by \${w.id}. Only do this when that worker is gone: a live worker would go on \` +
+        "running jobs that another worker may then take too.",
       confirm: "Force unlock",
       danger: true,
     });
     if (!ok) return;
     try {
-      const result = await api("maintenance", {
+      await api("maintenance", {
         method: "POST",
-        body: { action: "force-unlock", workerIds: [l.lockedBy] },
+        body: { action: "force-unlock", workerIds: [w.id] },
       });
-      toast(result.message ?? \`Unlocked \${l.lockedBy}.\`);
+      toast(\`Unlocked the jobs and queues of \${w.id}.\`);
       await ctx.reload();
     } catch (e) {
       ctx.fail(e);

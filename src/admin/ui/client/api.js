@@ -79,7 +79,9 @@ export async function api(path, options = {}) {
       method,
       headers,
       body,
-      credentials: "same-origin",
+      // "omit": no ambient HTTP auth, so a 401 never opens the browser's own Basic prompt (the
+      // Authorization header above is sent all the same).
+      credentials: "omit",
       cache: "no-store",
     });
   } catch (e) {

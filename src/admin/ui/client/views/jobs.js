@@ -315,7 +315,11 @@ export function jobsView(ctx) {
         }, `Select all ${formatCount(total)} matching this filter`)
         : null,
       more && total > max
-        ? h("span", { class: "meta" }, `${formatCount(total)} match; actions take at most ${formatCount(max)} at once.`)
+        ? h(
+          "span",
+          { class: "meta" },
+          `${formatCount(total)} match; actions take at most ${formatCount(max)} at once.`,
+        )
         : null,
       h("span", { class: "spacer" }),
       ACTIONS.map((a) =>

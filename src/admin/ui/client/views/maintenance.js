@@ -147,7 +147,11 @@ export function maintenanceView(ctx) {
     });
     if (!ok) return;
     const r = await post({ action: "migrate" });
-    if (r) toast(`Migrated: ${r.applied?.length ? `applied ${r.applied.join(", ")}` : "nothing to apply"}.`);
+    if (r) {
+      toast(
+        `Migrated: ${r.applied?.length ? `applied ${r.applied.join(", ")}` : "nothing to apply"}.`,
+      );
+    }
   }
 
   /** @param {Record<string, unknown>} body */

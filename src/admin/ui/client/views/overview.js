@@ -70,7 +70,12 @@ export function overviewView(ctx) {
         "Jobs by task",
         "Task",
         o.tasks,
-        (t) => h("a", { href: ctx.href({ view: "jobs", task: t.name }), "data-nav": "" }, t.name),
+        (t) =>
+          h(
+            "a",
+            { href: ctx.href({ view: "jobs", task: t.identifier }), "data-nav": "" },
+            t.identifier,
+          ),
       ),
     );
     replace(queues, queueTable(ctx, o.queues));
@@ -172,7 +177,9 @@ function scheduleChart(schedule) {
 function gridLines(top) {
   return [0, 0.5, 1].map((f) => [
     s("line", { class: "grid", x1: 0, x2: W, y1: H - f * H, y2: H - f * H }),
-    f > 0 ? s("text", { class: "axis", x: 2, y: H - f * H + 12 }, formatCount(top * f)) : null,
+    f > 0 && Number.isInteger(top * f)
+      ? s("text", { class: "axis", x: 2, y: H - f * H + 12 }, formatCount(top * f))
+      : null,
   ]);
 }
 
@@ -222,10 +229,15 @@ function groupTable(caption, first, groups, nameCell) {
 function queueTable(ctx, queues) {
   return table({
     caption: "Jobs by queue",
-    head: ["Queue", "Lock", ["Ready", "num"], ["Running", "num"], ["Failed", "num"], [
-      "Total",
-      "num",
-    ]],
+    head: [
+      "Queue",
+      "Lock",
+      ["Ready", "num"],
+      ["Blocked", "num"],
+      ["Running", "num"],
+      ["Failed", "num"],
+      ["Total", "num"],
+    ],
     rows: queues.map((q) =>
       h(
         "tr",
@@ -241,6 +253,7 @@ function queueTable(ctx, queues) {
           q.lockedBy ? h("span", { class: "badge locked" }, `locked by ${q.lockedBy}`) : "free",
         ),
         num(q.counts.ready),
+        num(q.counts.blocked),
         num(q.counts.running),
         num(q.counts.failed),
         num(q.counts.total),

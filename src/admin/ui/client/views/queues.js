@@ -57,9 +57,9 @@ export function queuesView(ctx) {
           "Queue",
           "Lock",
           "Locked since",
-          ...COLUMNS.map((c) =>
-            /** @type {[string, string]} */ ([c[0].toUpperCase() + c.slice(1), "num"])
-          ),
+          ...COLUMNS.map((
+            c,
+          ) => /** @type {[string, string]} */ ([c[0].toUpperCase() + c.slice(1), "num"])),
         ],
         rows,
         empty: "No named queues (jobs without a queue run in parallel).",

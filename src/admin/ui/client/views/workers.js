@@ -55,7 +55,11 @@ export function workersView(ctx) {
             h(
               "td",
               null,
-              h("span", { class: ["badge", w.isStale ? "stale" : "ok"] }, w.isStale ? "stale" : "healthy"),
+              h(
+                "span",
+                { class: ["badge", w.isStale ? "stale" : "ok"] },
+                w.isStale ? "stale" : "healthy",
+              ),
             ),
             h(
               "td",
@@ -118,16 +122,20 @@ export function workersView(ctx) {
   async function forceUnlock(w) {
     const ok = await confirmDialog({
       title: `Force-unlock ${w.id}?`,
-      message: `Releases ${plural(w.lockedJobs, "job")} and ${
-        plural(w.lockedQueues, "queue")
-      } locked by ${w.id}. Only do this when that worker is gone: a live worker would go on ` +
+      message:
+        `Releases ${plural(w.lockedJobs, "job")} and ${
+          plural(w.lockedQueues, "queue")
+        } locked by ${w.id}. Only do this when that worker is gone: a live worker would go on ` +
         "running jobs that another worker may then take too.",
       confirm: "Force unlock",
       danger: true,
     });
     if (!ok) return;
     try {
-      await api("maintenance", { method: "POST", body: { action: "force-unlock", workerIds: [w.id] } });
+      await api("maintenance", {
+        method: "POST",
+        body: { action: "force-unlock", workerIds: [w.id] },
+      });
       toast(`Unlocked the jobs and queues of ${w.id}.`);
       await ctx.reload();
     } catch (e) {
