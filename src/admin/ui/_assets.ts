@@ -3,12 +3,12 @@
 import type { UiAsset } from "./asset.ts";
 
 /** Where the hashed assets live, relative to the dashboard's base path. */
-export const ASSET_DIR: string = "assets/18520faacb3e/";
+export const ASSET_DIR: string = "assets/00bf4faa267b/";
 
 /** The dashboard page: no data, no secrets, only relative URLs. */
 export const SHELL: UiAsset = {
   type: "text/html; charset=utf-8",
-  etag: '"28cd16f33767dee3decf"',
+  etag: '"005f2cdba44e57b8147c"',
   body: `<!doctype html>
 <html lang="en">
   <head>
@@ -17,25 +17,25 @@ export const SHELL: UiAsset = {
     <meta name="color-scheme" content="light dark">
     <meta name="referrer" content="no-referrer">
     <title>Spool</title>
-    <link rel="icon" type="image/svg+xml" href="assets/18520faacb3e/icon.svg">
-    <link rel="stylesheet" href="assets/18520faacb3e/style.css">
-    <script type="module" src="assets/18520faacb3e/app.js"></script>
-    <link rel="modulepreload" href="assets/18520faacb3e/api.js">
-    <link rel="modulepreload" href="assets/18520faacb3e/chart_math.js">
-    <link rel="modulepreload" href="assets/18520faacb3e/dialogs.js">
-    <link rel="modulepreload" href="assets/18520faacb3e/format.js">
-    <link rel="modulepreload" href="assets/18520faacb3e/render.js">
-    <link rel="modulepreload" href="assets/18520faacb3e/url_state.js">
-    <link rel="modulepreload" href="assets/18520faacb3e/views/add_job.js">
-    <link rel="modulepreload" href="assets/18520faacb3e/views/common.js">
-    <link rel="modulepreload" href="assets/18520faacb3e/views/cron.js">
-    <link rel="modulepreload" href="assets/18520faacb3e/views/job_actions.js">
-    <link rel="modulepreload" href="assets/18520faacb3e/views/job_drawer.js">
-    <link rel="modulepreload" href="assets/18520faacb3e/views/jobs.js">
-    <link rel="modulepreload" href="assets/18520faacb3e/views/maintenance.js">
-    <link rel="modulepreload" href="assets/18520faacb3e/views/overview.js">
-    <link rel="modulepreload" href="assets/18520faacb3e/views/queues.js">
-    <link rel="modulepreload" href="assets/18520faacb3e/views/workers.js">
+    <link rel="icon" type="image/svg+xml" href="assets/00bf4faa267b/icon.svg">
+    <link rel="stylesheet" href="assets/00bf4faa267b/style.css">
+    <script type="module" src="assets/00bf4faa267b/app.js"></script>
+    <link rel="modulepreload" href="assets/00bf4faa267b/api.js">
+    <link rel="modulepreload" href="assets/00bf4faa267b/chart_math.js">
+    <link rel="modulepreload" href="assets/00bf4faa267b/dialogs.js">
+    <link rel="modulepreload" href="assets/00bf4faa267b/format.js">
+    <link rel="modulepreload" href="assets/00bf4faa267b/render.js">
+    <link rel="modulepreload" href="assets/00bf4faa267b/url_state.js">
+    <link rel="modulepreload" href="assets/00bf4faa267b/views/add_job.js">
+    <link rel="modulepreload" href="assets/00bf4faa267b/views/common.js">
+    <link rel="modulepreload" href="assets/00bf4faa267b/views/cron.js">
+    <link rel="modulepreload" href="assets/00bf4faa267b/views/job_actions.js">
+    <link rel="modulepreload" href="assets/00bf4faa267b/views/job_drawer.js">
+    <link rel="modulepreload" href="assets/00bf4faa267b/views/jobs.js">
+    <link rel="modulepreload" href="assets/00bf4faa267b/views/maintenance.js">
+    <link rel="modulepreload" href="assets/00bf4faa267b/views/overview.js">
+    <link rel="modulepreload" href="assets/00bf4faa267b/views/queues.js">
+    <link rel="modulepreload" href="assets/00bf4faa267b/views/workers.js">
   </head>
   <body>
     <div id="app" class="boot">
@@ -917,7 +917,7 @@ export function replace(container, ...children) {
   },
   "style.css": {
     type: "text/css; charset=utf-8",
-    etag: '"c5dcfe1bd969ce288b68"',
+    etag: '"5c77abe0239d8e731136"',
     body: `/* Spool dashboard. Light and dark follow the system; no inline styles anywhere (CSP). */
 :root {
   color-scheme: light dark;
@@ -1448,6 +1448,25 @@ label.inline {
 
 .spacer {
   flex: 1 1 auto;
+}
+
+.filter-box summary {
+  cursor: pointer;
+  font-weight: 600;
+  margin-bottom: 0.5rem;
+}
+
+.filter-box:not([open]) summary {
+  margin-bottom: 0;
+}
+
+fieldset.plain {
+  border: 0;
+  padding: 0;
+  margin: 0 0 0.75rem;
+  display: flex;
+  flex-direction: column;
+  gap: 0.35rem;
 }
 
 /* State tabs */
@@ -2093,7 +2112,7 @@ export function cronView(_ctx) {
   },
   "views/job_actions.js": {
     type: "text/javascript; charset=utf-8",
-    etag: '"88a632abb17e617b0b8a"',
+    etag: '"6a2342b71fb60975a22c"',
     body:
       `// The job actions (run now, retry, reschedule, fail, complete, delete), shared by the bulk bar,
 // the table rows and the job drawer: one confirmation dialog and one request shape.
@@ -2192,24 +2211,21 @@ function reasons(skipped) {
 }
 
 /**
- * The actions that make sense for a job in this state (a running job can only be failed
- * or completed by force; the server skips locked jobs anyway).
+ * The actions that make sense for a job in this state. A running job has none: the server
+ * never touches a job a worker holds (it would report it skipped), so the drawer says why.
  * @param {string} state
  * @returns {ActionDef[]}
  */
 export function actionsFor(state) {
-  const skip = state === "running"
-    ? ["run-now", "retry", "reschedule"]
-    : state === "failed"
-    ? ["run-now", "fail"]
-    : ["retry"];
+  if (state === "running") return [];
+  const skip = state === "failed" ? ["run-now", "fail"] : ["retry"];
   return ACTIONS.filter((a) => !skip.includes(a.action));
 }
 `,
   },
   "views/job_drawer.js": {
     type: "text/javascript; charset=utf-8",
-    etag: '"023bcfadbaf448c655be"',
+    etag: '"943e6ef1481ceba0474b"',
     body:
       `// The job drawer: every field of one job, fetched fresh, with its actions and "copy as JSON".
 // Its open job lives in the URL (\`job=\`), so a link opens it and Back closes it.
@@ -2307,7 +2323,15 @@ export function jobDrawer(ctx) {
     ];
     return [
       header(\`Job \${job.id}\`, stateBadge(job.state)),
-      ctx.canWrite
+      ctx.canWrite && job.state === "running"
+        ? h(
+          "p",
+          { class: "notice" },
+          \`A worker (\${job.lockedBy}) holds this job, so it cannot be changed now. If that \` +
+            "worker is gone, force-unlock it on the Workers page.",
+        )
+        : null,
+      ctx.canWrite && job.state !== "running"
         ? h(
           "div",
           { class: "row", role: "group", "aria-label": "Actions on this job" },
@@ -2361,7 +2385,7 @@ async function copy(text) {
   },
   "views/jobs.js": {
     type: "text/javascript; charset=utf-8",
-    etag: '"0bc07c70846f4ddfaf53"',
+    etag: '"938632534e2c52736002"',
     body:
       `// Jobs: state tabs with counts, server-side filters, cursor pages, row selection, a bulk bar
 // acting on the selection or on every job matching the filter, and the job drawer.
@@ -2432,6 +2456,19 @@ export function jobsView(ctx) {
       h("button", { type: "button", onclick: clearFilters }, "Clear"),
     ),
   );
+  const summary = h("summary", null, "Filters");
+  // Open on wide screens and whenever a filter is set; a phone starts with it folded.
+  const filterBox = /** @type {HTMLDetailsElement} */ (h(
+    "details",
+    {
+      class: "panel filter-box",
+      open: matchMedia("(min-width: 641px)").matches || hasFilters(ctx.state),
+    },
+    summary,
+    form,
+    tasks,
+    queues,
+  ));
   const drawer = jobDrawer(ctx);
   const el = h(
     "section",
@@ -2448,7 +2485,7 @@ export function jobsView(ctx) {
         : null,
     ),
     tabs,
-    h("div", { class: "panel" }, form, tasks, queues),
+    filterBox,
     bulk,
     h("div", { class: "panel" }, list, pager),
   );
@@ -2472,6 +2509,9 @@ export function jobsView(ctx) {
 
   /** @param {any} s */
   function syncForm(s) {
+    const active = FILTERS.filter((f) => s[f]).length;
+    replace(summary, active ? \`Filters (\${active} active)\` : "Filters");
+    if (active) filterBox.open = true;
     for (const name of FILTERS) {
       inputs[name].value = name.startsWith("runAt") ? isoToLocalInput(s[name]) : s[name];
     }
@@ -2767,7 +2807,7 @@ export function jobsView(ctx) {
   },
   "views/maintenance.js": {
     type: "text/javascript; charset=utf-8",
-    etag: '"323010d7ba1a3c172f0f"',
+    etag: '"256548529a4455fded9b"',
     body:
       `// Maintenance: cleanup with a choice of tasks, a stale-worker sweep previewed as a dry run
 // first, and migrate only when the server allows it. Everything asks before it acts.
@@ -2791,7 +2831,7 @@ export function maintenanceView(ctx) {
     type: "checkbox",
     name: "task",
     value,
-    checked: true,
+    checked: value !== "DELETE_PERMAFAILED_JOBS",
   })));
   const preview = h("div", { "aria-live": "polite" });
   const migrateInfo = h("p", { class: "meta" });

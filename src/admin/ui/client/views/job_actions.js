@@ -95,16 +95,13 @@ function reasons(skipped) {
 }
 
 /**
- * The actions that make sense for a job in this state (a running job can only be failed
- * or completed by force; the server skips locked jobs anyway).
+ * The actions that make sense for a job in this state. A running job has none: the server
+ * never touches a job a worker holds (it would report it skipped), so the drawer says why.
  * @param {string} state
  * @returns {ActionDef[]}
  */
 export function actionsFor(state) {
-  const skip = state === "running"
-    ? ["run-now", "retry", "reschedule"]
-    : state === "failed"
-    ? ["run-now", "fail"]
-    : ["retry"];
+  if (state === "running") return [];
+  const skip = state === "failed" ? ["run-now", "fail"] : ["retry"];
   return ACTIONS.filter((a) => !skip.includes(a.action));
 }

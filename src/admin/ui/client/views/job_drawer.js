@@ -94,7 +94,15 @@ export function jobDrawer(ctx) {
     ];
     return [
       header(`Job ${job.id}`, stateBadge(job.state)),
-      ctx.canWrite
+      ctx.canWrite && job.state === "running"
+        ? h(
+          "p",
+          { class: "notice" },
+          `A worker (${job.lockedBy}) holds this job, so it cannot be changed now. If that ` +
+            "worker is gone, force-unlock it on the Workers page.",
+        )
+        : null,
+      ctx.canWrite && job.state !== "running"
         ? h(
           "div",
           { class: "row", role: "group", "aria-label": "Actions on this job" },

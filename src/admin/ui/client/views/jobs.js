@@ -67,6 +67,19 @@ export function jobsView(ctx) {
       h("button", { type: "button", onclick: clearFilters }, "Clear"),
     ),
   );
+  const summary = h("summary", null, "Filters");
+  // Open on wide screens and whenever a filter is set; a phone starts with it folded.
+  const filterBox = /** @type {HTMLDetailsElement} */ (h(
+    "details",
+    {
+      class: "panel filter-box",
+      open: matchMedia("(min-width: 641px)").matches || hasFilters(ctx.state),
+    },
+    summary,
+    form,
+    tasks,
+    queues,
+  ));
   const drawer = jobDrawer(ctx);
   const el = h(
     "section",
@@ -83,7 +96,7 @@ export function jobsView(ctx) {
         : null,
     ),
     tabs,
-    h("div", { class: "panel" }, form, tasks, queues),
+    filterBox,
     bulk,
     h("div", { class: "panel" }, list, pager),
   );
@@ -107,6 +120,9 @@ export function jobsView(ctx) {
 
   /** @param {any} s */
   function syncForm(s) {
+    const active = FILTERS.filter((f) => s[f]).length;
+    replace(summary, active ? `Filters (${active} active)` : "Filters");
+    if (active) filterBox.open = true;
     for (const name of FILTERS) {
       inputs[name].value = name.startsWith("runAt") ? isoToLocalInput(s[name]) : s[name];
     }

@@ -20,7 +20,7 @@ export function maintenanceView(ctx) {
     type: "checkbox",
     name: "task",
     value,
-    checked: true,
+    checked: value !== "DELETE_PERMAFAILED_JOBS",
   })));
   const preview = h("div", { "aria-live": "polite" });
   const migrateInfo = h("p", { class: "meta" });
