@@ -14,6 +14,7 @@ import {
   truncate,
 } from "../src/admin/ui/client/format.js";
 import {
+  actionFilter,
   emptyState,
   formatState,
   hasFilters,
@@ -123,8 +124,10 @@ test("URL state: the API filter and query come from the same fields", () => {
   assert.deepEqual(jobFilter(s), { state: "failed", queue: "q1", payload: '{"a":1}' });
   assert.equal(
     jobsQuery(s, 50),
-    "state=failed&queue=q1&payload=%7B%22a%22%3A1%7D&cursor=c9&direction=next&limit=50",
+    "state=failed&queue=q1&payload=%7B%22a%22%3A1%7D&cursor=c9&direction=next&limit=50&count=true",
   );
+  assert.deepEqual(actionFilter(s), { state: "failed", queue: "q1", payload: { a: 1 } });
+  assert.deepEqual(actionFilter(parseState("?view=jobs&payload=%7Bnope")), { payload: "{nope" });
   assert.equal(hasFilters(s), true);
   assert.equal(hasFilters(parseState("?view=jobs&state=failed")), false);
 });

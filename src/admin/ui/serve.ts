@@ -19,7 +19,8 @@ const IMMUTABLE = "public, max-age=31536000, immutable";
 const REVALIDATE = "no-cache";
 const MIN_COMPRESS = 512;
 
-type Encoding = "br" | "gzip";
+/** A content coding the dashboard serves besides identity. */
+export type Encoding = "br" | "gzip";
 const encoded = new Map<string, Uint8Array>();
 
 /**
