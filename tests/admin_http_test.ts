@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-explicit-any -- JSON answers are inspected field by field
 /**
  * Admin API over HTTP semantics: options, every read route's contract, the
  * auth and CSRF matrices, basePath, bad input (a 4xx envelope, nothing
