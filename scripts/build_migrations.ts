@@ -1,4 +1,3 @@
-// deno-lint-ignore-file no-console
 /**
  * Compiles `migrations/NNNNNN[_name].sql` into `src/migrate/_migrations.ts`, so
  * the module reaches its migrations without reading files (JSR serves modules
@@ -11,6 +10,8 @@
  * when its first line is `--! breaking-change`; Spool's own migrations (above
  * the graphile-worker range, 21+) must not be breaking.
  */
+
+import { fail as failWith, formatTs, templateLiteral, writeOrCheck } from "./_generated_module.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const MIGRATIONS_DIR = new URL("migrations/", ROOT);
@@ -28,8 +29,7 @@ interface Parsed {
 }
 
 function fail(message: string): never {
-  console.error(`build_migrations: ${message}`);
-  Deno.exit(1);
+  return failWith("build_migrations", message);
 }
 
 async function readMigrations(): Promise<Parsed[]> {
@@ -66,10 +66,6 @@ async function readMigrations(): Promise<Parsed[]> {
   return out;
 }
 
-function templateLiteral(text: string): string {
-  return "`" + text.replaceAll("\\", "\\\\").replaceAll("`", "\\`").replaceAll("${", "\\${") + "`";
-}
-
 function render(migrations: Parsed[]): string {
   const highest = migrations[migrations.length - 1].id;
   const breaking = migrations.filter((m) => m.breaking).map((m) => m.id);
@@ -93,42 +89,11 @@ ${entries}];
 `;
 }
 
-async function format(code: string): Promise<string> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["fmt", "--ext=ts", "-"],
-    cwd: ROOT,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(code));
-  await writer.close();
-  const { code: exit, stdout, stderr } = await child.output();
-  if (exit !== 0) fail(`deno fmt failed: ${new TextDecoder().decode(stderr)}`);
-  return new TextDecoder().decode(stdout);
-}
-
-const check = Deno.args.includes("--check");
-const generated = await format(render(await readMigrations()));
-let current: string | null = null;
-try {
-  current = await Deno.readTextFile(OUTPUT);
-} catch (e) {
-  if (!(e instanceof Deno.errors.NotFound)) throw e;
-}
-
-if (check) {
-  if (current !== generated) {
-    fail(
-      `${OUTPUT_REL} is stale (migrations/*.sql changed). ` +
-        "Run: deno run -A scripts/build_migrations.ts",
-    );
-  }
-  console.log(`${OUTPUT_REL} is up to date.`);
-} else if (current === generated) {
-  console.log(`${OUTPUT_REL} unchanged.`);
-} else {
-  await Deno.writeTextFile(OUTPUT, generated);
-  console.log(`Wrote ${OUTPUT_REL}.`);
-}
+await writeOrCheck({
+  script: "build_migrations",
+  output: OUTPUT,
+  outputRel: OUTPUT_REL,
+  generated: await formatTs("build_migrations", ROOT, render(await readMigrations())),
+  check: Deno.args.includes("--check"),
+  staleHint: "migrations/*.sql changed; run: deno run -A scripts/build_migrations.ts",
+});

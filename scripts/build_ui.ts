@@ -1,4 +1,3 @@
-// deno-lint-ignore-file no-console
 /**
  * Embeds the dashboard's client (src/admin/ui/client/: plain ES modules, CSS, an SVG icon and
  * the index.html template) into `src/admin/ui/_assets.ts`, so the admin handler serves it with
@@ -11,6 +10,8 @@
  * imports between modules keep working, and a changed file gives every asset a new,
  * immutable URL. The shell gets that directory and one modulepreload link per module.
  */
+
+import { fail as failWith, formatTs, templateLiteral, writeOrCheck } from "./_generated_module.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const CLIENT_DIR = new URL("src/admin/ui/client/", ROOT);
@@ -26,8 +27,7 @@ const TYPES: Record<string, string> = {
 };
 
 function fail(message: string): never {
-  console.error(`build_ui: ${message}`);
-  Deno.exit(1);
+  return failWith("build_ui", message);
 }
 
 async function listFiles(dir: URL, prefix = ""): Promise<string[]> {
@@ -43,10 +43,6 @@ async function listFiles(dir: URL, prefix = ""): Promise<string[]> {
 async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function templateLiteral(text: string): string {
-  return "`" + text.replaceAll("\\", "\\\\").replaceAll("`", "\\`").replaceAll("${", "\\${") + "`";
 }
 
 interface Asset {
@@ -112,42 +108,14 @@ ${entries}};
 `;
 }
 
-async function format(code: string): Promise<string> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["fmt", "--ext=ts", "-"],
-    cwd: ROOT,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(code));
-  await writer.close();
-  const { code: exit, stdout, stderr } = await child.output();
-  if (exit !== 0) fail(`deno fmt failed: ${new TextDecoder().decode(stderr)}`);
-  return new TextDecoder().decode(stdout);
-}
-
-const check = Deno.args.includes("--check");
 const collected = await collect();
-const generated = await format(render(collected));
-let current: string | null = null;
-try {
-  current = await Deno.readTextFile(OUTPUT);
-} catch (e) {
-  if (!(e instanceof Deno.errors.NotFound)) throw e;
-}
 const raw = collected.assets.reduce((n, a) => n + new TextEncoder().encode(a.body).length, 0);
-const summary = `${collected.assets.length} assets, ${raw} bytes raw, dir ${collected.dir}`;
-
-if (check) {
-  if (current !== generated) {
-    fail(`${OUTPUT_REL} is stale (src/admin/ui/client/ changed). Run: deno task ui`);
-  }
-  console.log(`${OUTPUT_REL} is up to date (${summary}).`);
-} else if (current === generated) {
-  console.log(`${OUTPUT_REL} unchanged (${summary}).`);
-} else {
-  await Deno.writeTextFile(OUTPUT, generated);
-  console.log(`Wrote ${OUTPUT_REL} (${summary}).`);
-}
+await writeOrCheck({
+  script: "build_ui",
+  output: OUTPUT,
+  outputRel: OUTPUT_REL,
+  generated: await formatTs("build_ui", ROOT, render(collected)),
+  check: Deno.args.includes("--check"),
+  staleHint: "src/admin/ui/client/ changed; run: deno task ui",
+  note: `${collected.assets.length} assets, ${raw} bytes raw, dir ${collected.dir}`,
+});

@@ -3,12 +3,12 @@
 import type { UiAsset } from "./asset.ts";
 
 /** Where the hashed assets live, relative to the dashboard's base path. */
-export const ASSET_DIR: string = "assets/00bf4faa267b/";
+export const ASSET_DIR: string = "assets/5246edb75de3/";
 
 /** The dashboard page: no data, no secrets, only relative URLs. */
 export const SHELL: UiAsset = {
   type: "text/html; charset=utf-8",
-  etag: '"005f2cdba44e57b8147c"',
+  etag: '"4a4d089aea74c3ebcfe8"',
   body: `<!doctype html>
 <html lang="en">
   <head>
@@ -17,25 +17,25 @@ export const SHELL: UiAsset = {
     <meta name="color-scheme" content="light dark">
     <meta name="referrer" content="no-referrer">
     <title>Spool</title>
-    <link rel="icon" type="image/svg+xml" href="assets/00bf4faa267b/icon.svg">
-    <link rel="stylesheet" href="assets/00bf4faa267b/style.css">
-    <script type="module" src="assets/00bf4faa267b/app.js"></script>
-    <link rel="modulepreload" href="assets/00bf4faa267b/api.js">
-    <link rel="modulepreload" href="assets/00bf4faa267b/chart_math.js">
-    <link rel="modulepreload" href="assets/00bf4faa267b/dialogs.js">
-    <link rel="modulepreload" href="assets/00bf4faa267b/format.js">
-    <link rel="modulepreload" href="assets/00bf4faa267b/render.js">
-    <link rel="modulepreload" href="assets/00bf4faa267b/url_state.js">
-    <link rel="modulepreload" href="assets/00bf4faa267b/views/add_job.js">
-    <link rel="modulepreload" href="assets/00bf4faa267b/views/common.js">
-    <link rel="modulepreload" href="assets/00bf4faa267b/views/cron.js">
-    <link rel="modulepreload" href="assets/00bf4faa267b/views/job_actions.js">
-    <link rel="modulepreload" href="assets/00bf4faa267b/views/job_drawer.js">
-    <link rel="modulepreload" href="assets/00bf4faa267b/views/jobs.js">
-    <link rel="modulepreload" href="assets/00bf4faa267b/views/maintenance.js">
-    <link rel="modulepreload" href="assets/00bf4faa267b/views/overview.js">
-    <link rel="modulepreload" href="assets/00bf4faa267b/views/queues.js">
-    <link rel="modulepreload" href="assets/00bf4faa267b/views/workers.js">
+    <link rel="icon" type="image/svg+xml" href="assets/5246edb75de3/icon.svg">
+    <link rel="stylesheet" href="assets/5246edb75de3/style.css">
+    <script type="module" src="assets/5246edb75de3/app.js"></script>
+    <link rel="modulepreload" href="assets/5246edb75de3/api.js">
+    <link rel="modulepreload" href="assets/5246edb75de3/chart_math.js">
+    <link rel="modulepreload" href="assets/5246edb75de3/dialogs.js">
+    <link rel="modulepreload" href="assets/5246edb75de3/format.js">
+    <link rel="modulepreload" href="assets/5246edb75de3/render.js">
+    <link rel="modulepreload" href="assets/5246edb75de3/url_state.js">
+    <link rel="modulepreload" href="assets/5246edb75de3/views/add_job.js">
+    <link rel="modulepreload" href="assets/5246edb75de3/views/common.js">
+    <link rel="modulepreload" href="assets/5246edb75de3/views/cron.js">
+    <link rel="modulepreload" href="assets/5246edb75de3/views/job_actions.js">
+    <link rel="modulepreload" href="assets/5246edb75de3/views/job_drawer.js">
+    <link rel="modulepreload" href="assets/5246edb75de3/views/jobs.js">
+    <link rel="modulepreload" href="assets/5246edb75de3/views/maintenance.js">
+    <link rel="modulepreload" href="assets/5246edb75de3/views/overview.js">
+    <link rel="modulepreload" href="assets/5246edb75de3/views/queues.js">
+    <link rel="modulepreload" href="assets/5246edb75de3/views/workers.js">
   </head>
   <body>
     <div id="app" class="boot">
@@ -1989,7 +1989,7 @@ export function addJobDialog(ctx) {
   },
   "views/common.js": {
     type: "text/javascript; charset=utf-8",
-    etag: '"b5fa987bd03b0bf49e5b"',
+    etag: '"a0879e433e7e0d2dda2c"',
     body: `// Small pieces shared by the views: time cells, state badges, tables, empty states.
 import { h } from "../render.js";
 import { formatAbsolute, formatCount, formatRelative } from "../format.js";
@@ -2071,6 +2071,26 @@ export function num(n) {
  */
 export function pageHead(title, ...controls) {
   return h("div", { class: "row" }, h("h1", null, title), h("span", { class: "spacer" }), controls);
+}
+
+/**
+ * The name (a link to its jobs) and lock cells of a queue row.
+ * @param {any} ctx
+ * @param {{ name: string, lockedBy: string | null }} q
+ */
+export function queueCells(ctx, q) {
+  return [
+    h(
+      "td",
+      null,
+      h("a", { href: ctx.href({ view: "jobs", queue: q.name }), "data-nav": "" }, q.name),
+    ),
+    h(
+      "td",
+      null,
+      q.lockedBy ? h("span", { class: "badge locked" }, \`locked by \${q.lockedBy}\`) : "free",
+    ),
+  ];
 }
 `,
   },
@@ -2980,14 +3000,14 @@ export function maintenanceView(ctx) {
   },
   "views/overview.js": {
     type: "text/javascript; charset=utf-8",
-    etag: '"3ec367a979766ec11c8b"',
+    etag: '"f9cbfdf6401c14917898"',
     body:
       `// Overview: state cards, a chart of the counts sampled by this page's polling, the next hour's
 // schedule, the oldest ready job's age, and per-task and per-queue tables.
 import { h, replace, s } from "../render.js";
 import { bars, linePath, niceCeiling } from "../chart_math.js";
 import { formatAbsolute, formatCount, formatDuration } from "../format.js";
-import { num, pageHead, STATE_LABELS, table } from "./common.js";
+import { num, pageHead, queueCells, STATE_LABELS, table } from "./common.js";
 
 const STATES = /** @type {(keyof STATE_LABELS)[]} */ (Object.keys(STATE_LABELS));
 const W = 600;
@@ -3101,15 +3121,8 @@ function countsChart(samples) {
   );
   const span = samples[samples.length - 1].t - samples[0].t;
   return [
-    s(
-      "svg",
-      {
-        class: "chart",
-        viewBox: \`0 0 \${W} \${H + 20}\`,
-        preserveAspectRatio: "none",
-        role: "img",
-        "aria-label": \`Job counts by state over the last \${formatDuration(span)}\`,
-      },
+    chartSvg(
+      \`Job counts by state over the last \${formatDuration(span)}\`,
       gridLines(top),
       STATES.map((st) =>
         s("path", {
@@ -3133,15 +3146,8 @@ function scheduleChart(schedule) {
   const minutes = nextHour.bucketMs / 60_000;
   const total = nextHour.counts.reduce((a, b) => a + b, 0);
   return [
-    s(
-      "svg",
-      {
-        class: "chart",
-        viewBox: \`0 0 \${W} \${H + 20}\`,
-        preserveAspectRatio: "none",
-        role: "img",
-        "aria-label": \`\${total} jobs scheduled in the next hour, in \${minutes}-minute buckets\`,
-      },
+    chartSvg(
+      \`\${total} jobs scheduled in the next hour, in \${minutes}-minute buckets\`,
       gridLines(top),
       bars(nextHour.counts, top, W, H, 4).map((b, i) =>
         s(
@@ -3155,6 +3161,21 @@ function scheduleChart(schedule) {
     ),
     h("p", { class: "meta" }, \`\${formatCount(total)} jobs, \${minutes}-minute buckets.\`),
   ];
+}
+
+/**
+ * An SVG chart of the shared size, described for screen readers by \`label\`.
+ * @param {string} label
+ * @param {...import("../render.js").Child} children
+ */
+function chartSvg(label, ...children) {
+  return s("svg", {
+    class: "chart",
+    viewBox: \`0 0 \${W} \${H + 20}\`,
+    preserveAspectRatio: "none",
+    role: "img",
+    "aria-label": label,
+  }, children);
 }
 
 /** @param {number} top */
@@ -3226,16 +3247,7 @@ function queueTable(ctx, queues) {
       h(
         "tr",
         null,
-        h(
-          "td",
-          null,
-          h("a", { href: ctx.href({ view: "jobs", queue: q.name }), "data-nav": "" }, q.name),
-        ),
-        h(
-          "td",
-          null,
-          q.lockedBy ? h("span", { class: "badge locked" }, \`locked by \${q.lockedBy}\`) : "free",
-        ),
+        queueCells(ctx, q),
         num(q.counts.ready),
         num(q.counts.blocked),
         num(q.counts.running),
@@ -3250,11 +3262,11 @@ function queueTable(ctx, queues) {
   },
   "views/queues.js": {
     type: "text/javascript; charset=utf-8",
-    etag: '"fdf61ab310a8e6f27c46"',
+    etag: '"d6bb617d27d547bcef78"',
     body: `// Queues: every named queue, locked or not and by whom, with its job counts.
 import { api } from "../api.js";
 import { h, replace } from "../render.js";
-import { num, pageHead, table, timeCell } from "./common.js";
+import { num, pageHead, queueCells, table, timeCell } from "./common.js";
 
 const COLUMNS = ["ready", "blocked", "scheduled", "retrying", "running", "failed", "total"];
 
@@ -3278,16 +3290,7 @@ export function queuesView(ctx) {
       h(
         "tr",
         { "data-queue": q.name },
-        h(
-          "td",
-          null,
-          h("a", { href: ctx.href({ view: "jobs", queue: q.name }), "data-nav": "" }, q.name),
-        ),
-        h(
-          "td",
-          null,
-          q.lockedBy ? h("span", { class: "badge locked" }, \`locked by \${q.lockedBy}\`) : "free",
-        ),
+        queueCells(ctx, q),
         h("td", null, timeCell(q.lockedAt)),
         COLUMNS.map((c) => num(q.counts?.[c])),
       )

@@ -80,3 +80,23 @@ export function num(n) {
 export function pageHead(title, ...controls) {
   return h("div", { class: "row" }, h("h1", null, title), h("span", { class: "spacer" }), controls);
 }
+
+/**
+ * The name (a link to its jobs) and lock cells of a queue row.
+ * @param {any} ctx
+ * @param {{ name: string, lockedBy: string | null }} q
+ */
+export function queueCells(ctx, q) {
+  return [
+    h(
+      "td",
+      null,
+      h("a", { href: ctx.href({ view: "jobs", queue: q.name }), "data-nav": "" }, q.name),
+    ),
+    h(
+      "td",
+      null,
+      q.lockedBy ? h("span", { class: "badge locked" }, `locked by ${q.lockedBy}`) : "free",
+    ),
+  ];
+}

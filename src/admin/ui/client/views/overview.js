@@ -3,7 +3,7 @@
 import { h, replace, s } from "../render.js";
 import { bars, linePath, niceCeiling } from "../chart_math.js";
 import { formatAbsolute, formatCount, formatDuration } from "../format.js";
-import { num, pageHead, STATE_LABELS, table } from "./common.js";
+import { num, pageHead, queueCells, STATE_LABELS, table } from "./common.js";
 
 const STATES = /** @type {(keyof STATE_LABELS)[]} */ (Object.keys(STATE_LABELS));
 const W = 600;
@@ -117,15 +117,8 @@ function countsChart(samples) {
   );
   const span = samples[samples.length - 1].t - samples[0].t;
   return [
-    s(
-      "svg",
-      {
-        class: "chart",
-        viewBox: `0 0 ${W} ${H + 20}`,
-        preserveAspectRatio: "none",
-        role: "img",
-        "aria-label": `Job counts by state over the last ${formatDuration(span)}`,
-      },
+    chartSvg(
+      `Job counts by state over the last ${formatDuration(span)}`,
       gridLines(top),
       STATES.map((st) =>
         s("path", {
@@ -149,15 +142,8 @@ function scheduleChart(schedule) {
   const minutes = nextHour.bucketMs / 60_000;
   const total = nextHour.counts.reduce((a, b) => a + b, 0);
   return [
-    s(
-      "svg",
-      {
-        class: "chart",
-        viewBox: `0 0 ${W} ${H + 20}`,
-        preserveAspectRatio: "none",
-        role: "img",
-        "aria-label": `${total} jobs scheduled in the next hour, in ${minutes}-minute buckets`,
-      },
+    chartSvg(
+      `${total} jobs scheduled in the next hour, in ${minutes}-minute buckets`,
       gridLines(top),
       bars(nextHour.counts, top, W, H, 4).map((b, i) =>
         s(
@@ -171,6 +157,21 @@ function scheduleChart(schedule) {
     ),
     h("p", { class: "meta" }, `${formatCount(total)} jobs, ${minutes}-minute buckets.`),
   ];
+}
+
+/**
+ * An SVG chart of the shared size, described for screen readers by `label`.
+ * @param {string} label
+ * @param {...import("../render.js").Child} children
+ */
+function chartSvg(label, ...children) {
+  return s("svg", {
+    class: "chart",
+    viewBox: `0 0 ${W} ${H + 20}`,
+    preserveAspectRatio: "none",
+    role: "img",
+    "aria-label": label,
+  }, children);
 }
 
 /** @param {number} top */
@@ -242,16 +243,7 @@ function queueTable(ctx, queues) {
       h(
         "tr",
         null,
-        h(
-          "td",
-          null,
-          h("a", { href: ctx.href({ view: "jobs", queue: q.name }), "data-nav": "" }, q.name),
-        ),
-        h(
-          "td",
-          null,
-          q.lockedBy ? h("span", { class: "badge locked" }, `locked by ${q.lockedBy}`) : "free",
-        ),
+        queueCells(ctx, q),
         num(q.counts.ready),
         num(q.counts.blocked),
         num(q.counts.running),

@@ -1,7 +1,7 @@
 // Queues: every named queue, locked or not and by whom, with its job counts.
 import { api } from "../api.js";
 import { h, replace } from "../render.js";
-import { num, pageHead, table, timeCell } from "./common.js";
+import { num, pageHead, queueCells, table, timeCell } from "./common.js";
 
 const COLUMNS = ["ready", "blocked", "scheduled", "retrying", "running", "failed", "total"];
 
@@ -25,16 +25,7 @@ export function queuesView(ctx) {
       h(
         "tr",
         { "data-queue": q.name },
-        h(
-          "td",
-          null,
-          h("a", { href: ctx.href({ view: "jobs", queue: q.name }), "data-nav": "" }, q.name),
-        ),
-        h(
-          "td",
-          null,
-          q.lockedBy ? h("span", { class: "badge locked" }, `locked by ${q.lockedBy}`) : "free",
-        ),
+        queueCells(ctx, q),
         h("td", null, timeCell(q.lockedAt)),
         COLUMNS.map((c) => num(q.counts?.[c])),
       )
