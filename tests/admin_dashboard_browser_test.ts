@@ -233,6 +233,13 @@ test(`${runtime}: a filter-wide bulk action confirms the number and acts on ever
   const { page } = o;
   await page.locator("tbody tr[data-job]").first().waitFor();
   assert.equal(await page.locator("tbody tr[data-job]").count(), 50, "one page of 50");
+  // Cursor pages: the next page holds the other 10, Back returns to the first.
+  const bulkIds = await idsWhere("t.identifier = 'bulk'");
+  await page.getByRole("button", { name: "Older →" }).click();
+  await page.waitForURL(/cursor=/);
+  await expectListed(page, bulkIds.slice(50));
+  await page.goBack();
+  await expectListed(page, bulkIds.slice(0, 50));
   await page.getByLabel("Select every job on this page").check();
   await page.getByRole("button", { name: "Select all 60 matching this filter" }).click();
   assert.equal(await page.getByTestId("bulk-count").textContent(), "All 60 jobs matching");
@@ -250,6 +257,44 @@ test(`${runtime}: a filter-wide bulk action confirms the number and acts on ever
   );
   assert.deepEqual({ ...counts }, { n: 60, failed: 60 });
   await done(o, "jobs-bulk");
+});
+
+test(`${runtime}: the add-job form sends every option`, async () => {
+  const o = await open("?view=jobs");
+  const { page } = o;
+  await page.getByRole("button", { name: "Add job" }).click();
+  const form = page.locator("dialog", { hasText: "Add a job" });
+  await form.getByLabel("Task identifier").fill("invoice");
+  await form.getByLabel("Payload (JSON)").fill("{not json");
+  await form.getByRole("button", { name: "Add job" }).click();
+  await form.getByText(/^Payload: not valid JSON/).waitFor();
+  await form.getByLabel("Payload (JSON)").fill('{"order": 991}');
+  await form.getByLabel("Queue").fill("billing");
+  await form.getByLabel(/^Run at/).fill("2031-05-04T10:30");
+  await form.getByLabel("Priority").fill("-3");
+  await form.getByLabel("Max attempts").fill("4");
+  await form.getByLabel("Job key").fill("invoice-991");
+  await form.getByLabel("Key mode").selectOption("preserve_run_at");
+  await form.getByLabel("Flags").fill("slow, billing");
+  await form.getByRole("button", { name: "Add job" }).click();
+  await page.getByText(/^Added job \d+ \(invoice\)\./).waitFor();
+  const [job] = await sql.unsafe(
+    `select j.payload::text as payload, q.queue_name, j.priority, j.max_attempts, j.key,
+       j.flags::text as flags, j.run_at > now() + interval '4 years' as later
+     from ${S}._private_jobs j join ${S}._private_tasks t on t.id = j.task_id
+     left join ${S}._private_job_queues q on q.id = j.job_queue_id
+     where t.identifier = 'invoice'`,
+  );
+  assert.deepEqual({ ...job, payload: JSON.parse(job.payload), flags: JSON.parse(job.flags) }, {
+    payload: { order: 991 },
+    queue_name: "billing",
+    priority: -3,
+    max_attempts: 4,
+    key: "invoice-991",
+    flags: { slow: true, billing: true },
+    later: true,
+  });
+  await done(o, "add-job");
 });
 
 test(`${runtime}: a viewer sees no write controls and a forged write is refused`, async () => {
@@ -332,7 +377,20 @@ test(`${runtime}: every page loads under /ops/queue/ with no console error or fa
     `select count(*)::int as n from ${S}._private_jobs where locked_by = 'worker-a'`,
   );
   assert.equal(locked.n, 1, "a dry run releases nothing");
-  await done(o, "maintenance-preview");
+  await page.screenshot({ path: new URL(`${runtime}-maintenance-preview.png`, SHOTS).pathname });
+  // Force-unlock, after its confirmation, releases the stale worker's job and queue.
+  await page.locator('.nav a[data-view="workers"]').click();
+  await page.locator('[data-key="unlock-worker-a"]').click();
+  const dialog = page.locator("dialog.confirm");
+  assert.match((await dialog.textContent()) ?? "", /Releases 1 job and 1 queue locked by worker-a/);
+  await dialog.getByRole("button", { name: "Force unlock" }).click();
+  await page.getByText("Unlocked the jobs and queues of worker-a.").waitFor();
+  const [held] = await sql.unsafe(
+    `select (select count(*) from ${S}._private_jobs where locked_by = 'worker-a')::int
+       + (select count(*) from ${S}._private_job_queues where locked_by = 'worker-a')::int as n`,
+  );
+  assert.equal(held.n, 0);
+  await done(o);
 });
 
 test(`${runtime}: phone width, dark scheme and the first load's transfer size`, async () => {

@@ -3,12 +3,12 @@
 import type { UiAsset } from "./asset.ts";
 
 /** Where the hashed assets live, relative to the dashboard's base path. */
-export const ASSET_DIR: string = "assets/5246edb75de3/";
+export const ASSET_DIR: string = "assets/0ef65feeeb15/";
 
 /** The dashboard page: no data, no secrets, only relative URLs. */
 export const SHELL: UiAsset = {
   type: "text/html; charset=utf-8",
-  etag: '"4a4d089aea74c3ebcfe8"',
+  etag: '"0dc38a333fcc556d7dd2"',
   body: `<!doctype html>
 <html lang="en">
   <head>
@@ -17,25 +17,25 @@ export const SHELL: UiAsset = {
     <meta name="color-scheme" content="light dark">
     <meta name="referrer" content="no-referrer">
     <title>Spool</title>
-    <link rel="icon" type="image/svg+xml" href="assets/5246edb75de3/icon.svg">
-    <link rel="stylesheet" href="assets/5246edb75de3/style.css">
-    <script type="module" src="assets/5246edb75de3/app.js"></script>
-    <link rel="modulepreload" href="assets/5246edb75de3/api.js">
-    <link rel="modulepreload" href="assets/5246edb75de3/chart_math.js">
-    <link rel="modulepreload" href="assets/5246edb75de3/dialogs.js">
-    <link rel="modulepreload" href="assets/5246edb75de3/format.js">
-    <link rel="modulepreload" href="assets/5246edb75de3/render.js">
-    <link rel="modulepreload" href="assets/5246edb75de3/url_state.js">
-    <link rel="modulepreload" href="assets/5246edb75de3/views/add_job.js">
-    <link rel="modulepreload" href="assets/5246edb75de3/views/common.js">
-    <link rel="modulepreload" href="assets/5246edb75de3/views/cron.js">
-    <link rel="modulepreload" href="assets/5246edb75de3/views/job_actions.js">
-    <link rel="modulepreload" href="assets/5246edb75de3/views/job_drawer.js">
-    <link rel="modulepreload" href="assets/5246edb75de3/views/jobs.js">
-    <link rel="modulepreload" href="assets/5246edb75de3/views/maintenance.js">
-    <link rel="modulepreload" href="assets/5246edb75de3/views/overview.js">
-    <link rel="modulepreload" href="assets/5246edb75de3/views/queues.js">
-    <link rel="modulepreload" href="assets/5246edb75de3/views/workers.js">
+    <link rel="icon" type="image/svg+xml" href="assets/0ef65feeeb15/icon.svg">
+    <link rel="stylesheet" href="assets/0ef65feeeb15/style.css">
+    <script type="module" src="assets/0ef65feeeb15/app.js"></script>
+    <link rel="modulepreload" href="assets/0ef65feeeb15/api.js">
+    <link rel="modulepreload" href="assets/0ef65feeeb15/chart_math.js">
+    <link rel="modulepreload" href="assets/0ef65feeeb15/dialogs.js">
+    <link rel="modulepreload" href="assets/0ef65feeeb15/format.js">
+    <link rel="modulepreload" href="assets/0ef65feeeb15/render.js">
+    <link rel="modulepreload" href="assets/0ef65feeeb15/url_state.js">
+    <link rel="modulepreload" href="assets/0ef65feeeb15/views/add_job.js">
+    <link rel="modulepreload" href="assets/0ef65feeeb15/views/common.js">
+    <link rel="modulepreload" href="assets/0ef65feeeb15/views/cron.js">
+    <link rel="modulepreload" href="assets/0ef65feeeb15/views/job_actions.js">
+    <link rel="modulepreload" href="assets/0ef65feeeb15/views/job_drawer.js">
+    <link rel="modulepreload" href="assets/0ef65feeeb15/views/jobs.js">
+    <link rel="modulepreload" href="assets/0ef65feeeb15/views/maintenance.js">
+    <link rel="modulepreload" href="assets/0ef65feeeb15/views/overview.js">
+    <link rel="modulepreload" href="assets/0ef65feeeb15/views/queues.js">
+    <link rel="modulepreload" href="assets/0ef65feeeb15/views/workers.js">
   </head>
   <body>
     <div id="app" class="boot">
@@ -1876,7 +1876,7 @@ export function hasFilters(s) {
   },
   "views/add_job.js": {
     type: "text/javascript; charset=utf-8",
-    etag: '"6ef5d29ff8cc329f6267"',
+    etag: '"994224c9ae43aa81de85"',
     body: `// The add-job form: every option of a job (task, payload, queue, run at, priority, max
 // attempts, key and key mode, flags). Errors from the server name the field and keep the form.
 import { api } from "../api.js";
@@ -1912,8 +1912,8 @@ export function addJobDialog(ctx) {
       "select",
       { name: "jobKeyMode" },
       h("option", { value: "replace" }, "replace (default)"),
-      h("option", { value: "preserve_run_at" }, "preserve run at"),
-      h("option", { value: "unsafe_dedupe" }, "unsafe dedupe"),
+      h("option", { value: "preserve_run_at" }, "preserve_run_at (keep its run at)"),
+      h("option", { value: "unsafe_dedupe" }, "unsafe_dedupe"),
     )),
     flags: input("flags", { placeholder: "comma,separated" }),
   };

@@ -33,8 +33,8 @@ export function addJobDialog(ctx) {
       "select",
       { name: "jobKeyMode" },
       h("option", { value: "replace" }, "replace (default)"),
-      h("option", { value: "preserve_run_at" }, "preserve run at"),
-      h("option", { value: "unsafe_dedupe" }, "unsafe dedupe"),
+      h("option", { value: "preserve_run_at" }, "preserve_run_at (keep its run at)"),
+      h("option", { value: "unsafe_dedupe" }, "unsafe_dedupe"),
     )),
     flags: input("flags", { placeholder: "comma,separated" }),
   };
