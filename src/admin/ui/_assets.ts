@@ -3,12 +3,12 @@
 import type { UiAsset } from "./asset.ts";
 
 /** Where the hashed assets live, relative to the dashboard's base path. */
-export const ASSET_DIR: string = "assets/0ef65feeeb15/";
+export const ASSET_DIR: string = "assets/e6feb05354fd/";
 
 /** The dashboard page: no data, no secrets, only relative URLs. */
 export const SHELL: UiAsset = {
   type: "text/html; charset=utf-8",
-  etag: '"0dc38a333fcc556d7dd2"',
+  etag: '"718dc647ab98e9d7f24a"',
   body: `<!doctype html>
 <html lang="en">
   <head>
@@ -17,25 +17,25 @@ export const SHELL: UiAsset = {
     <meta name="color-scheme" content="light dark">
     <meta name="referrer" content="no-referrer">
     <title>Spool</title>
-    <link rel="icon" type="image/svg+xml" href="assets/0ef65feeeb15/icon.svg">
-    <link rel="stylesheet" href="assets/0ef65feeeb15/style.css">
-    <script type="module" src="assets/0ef65feeeb15/app.js"></script>
-    <link rel="modulepreload" href="assets/0ef65feeeb15/api.js">
-    <link rel="modulepreload" href="assets/0ef65feeeb15/chart_math.js">
-    <link rel="modulepreload" href="assets/0ef65feeeb15/dialogs.js">
-    <link rel="modulepreload" href="assets/0ef65feeeb15/format.js">
-    <link rel="modulepreload" href="assets/0ef65feeeb15/render.js">
-    <link rel="modulepreload" href="assets/0ef65feeeb15/url_state.js">
-    <link rel="modulepreload" href="assets/0ef65feeeb15/views/add_job.js">
-    <link rel="modulepreload" href="assets/0ef65feeeb15/views/common.js">
-    <link rel="modulepreload" href="assets/0ef65feeeb15/views/cron.js">
-    <link rel="modulepreload" href="assets/0ef65feeeb15/views/job_actions.js">
-    <link rel="modulepreload" href="assets/0ef65feeeb15/views/job_drawer.js">
-    <link rel="modulepreload" href="assets/0ef65feeeb15/views/jobs.js">
-    <link rel="modulepreload" href="assets/0ef65feeeb15/views/maintenance.js">
-    <link rel="modulepreload" href="assets/0ef65feeeb15/views/overview.js">
-    <link rel="modulepreload" href="assets/0ef65feeeb15/views/queues.js">
-    <link rel="modulepreload" href="assets/0ef65feeeb15/views/workers.js">
+    <link rel="icon" type="image/svg+xml" href="assets/e6feb05354fd/icon.svg">
+    <link rel="stylesheet" href="assets/e6feb05354fd/style.css">
+    <script type="module" src="assets/e6feb05354fd/app.js"></script>
+    <link rel="modulepreload" href="assets/e6feb05354fd/api.js">
+    <link rel="modulepreload" href="assets/e6feb05354fd/chart_math.js">
+    <link rel="modulepreload" href="assets/e6feb05354fd/dialogs.js">
+    <link rel="modulepreload" href="assets/e6feb05354fd/format.js">
+    <link rel="modulepreload" href="assets/e6feb05354fd/render.js">
+    <link rel="modulepreload" href="assets/e6feb05354fd/url_state.js">
+    <link rel="modulepreload" href="assets/e6feb05354fd/views/add_job.js">
+    <link rel="modulepreload" href="assets/e6feb05354fd/views/common.js">
+    <link rel="modulepreload" href="assets/e6feb05354fd/views/cron.js">
+    <link rel="modulepreload" href="assets/e6feb05354fd/views/job_actions.js">
+    <link rel="modulepreload" href="assets/e6feb05354fd/views/job_drawer.js">
+    <link rel="modulepreload" href="assets/e6feb05354fd/views/jobs.js">
+    <link rel="modulepreload" href="assets/e6feb05354fd/views/maintenance.js">
+    <link rel="modulepreload" href="assets/e6feb05354fd/views/overview.js">
+    <link rel="modulepreload" href="assets/e6feb05354fd/views/queues.js">
+    <link rel="modulepreload" href="assets/e6feb05354fd/views/workers.js">
   </head>
   <body>
     <div id="app" class="boot">
@@ -2405,7 +2405,7 @@ async function copy(text) {
   },
   "views/jobs.js": {
     type: "text/javascript; charset=utf-8",
-    etag: '"938632534e2c52736002"',
+    etag: '"ab454537c274ffc3c59c"',
     body:
       `// Jobs: state tabs with counts, server-side filters, cursor pages, row selection, a bulk bar
 // acting on the selection or on every job matching the filter, and the job drawer.
@@ -2618,7 +2618,7 @@ export function jobsView(ctx) {
       "Task",
       "State",
       ["Queue", "hide-narrow"],
-      ["Attempts", "num"],
+      ["Attempts", "num hide-narrow"],
       "Run at",
       ["Last error", "hide-narrow"],
       ...(write ? [["Actions", "nowrap"]] : []),
@@ -2676,7 +2676,7 @@ export function jobsView(ctx) {
       h("td", null, job.taskIdentifier),
       h("td", null, stateBadge(job.state)),
       h("td", { class: "hide-narrow" }, job.queueName ?? "—"),
-      h("td", { class: "num" }, \`\${job.attempts}/\${job.maxAttempts}\`),
+      h("td", { class: "num hide-narrow" }, \`\${job.attempts}/\${job.maxAttempts}\`),
       h("td", { class: "nowrap" }, timeCell(job.runAt)),
       h(
         "td",

@@ -209,7 +209,7 @@ export function jobsView(ctx) {
       "Task",
       "State",
       ["Queue", "hide-narrow"],
-      ["Attempts", "num"],
+      ["Attempts", "num hide-narrow"],
       "Run at",
       ["Last error", "hide-narrow"],
       ...(write ? [["Actions", "nowrap"]] : []),
@@ -267,7 +267,7 @@ export function jobsView(ctx) {
       h("td", null, job.taskIdentifier),
       h("td", null, stateBadge(job.state)),
       h("td", { class: "hide-narrow" }, job.queueName ?? "—"),
-      h("td", { class: "num" }, `${job.attempts}/${job.maxAttempts}`),
+      h("td", { class: "num hide-narrow" }, `${job.attempts}/${job.maxAttempts}`),
       h("td", { class: "nowrap" }, timeCell(job.runAt)),
       h(
         "td",
