@@ -138,8 +138,12 @@ test("chart geometry: nice ceilings, samples, lines and bars", () => {
   assert.equal(niceCeiling(13), 20);
   assert.equal(niceCeiling(41), 50);
   assert.equal(niceCeiling(100), 100);
-  assert.deepEqual(pushSample([1, 2, 3], 4, 3), [2, 3, 4]);
-  assert.deepEqual(pushSample([1], 2, 3), [1, 2]);
+  const at = (t: number) => ({ t });
+  assert.deepEqual(pushSample([at(1), at(2), at(3)], at(4), 3), [at(2), at(3), at(4)]);
+  assert.deepEqual(pushSample([at(1)], at(2), 3), [at(1), at(2)]);
+  assert.deepEqual(pushSample([at(0), at(1000)], at(1500), 5, 1000), [at(0), at(1500)]);
+  assert.deepEqual(pushSample([at(0)], at(1000), 5, 1000), [at(0), at(1000)]);
+  assert.deepEqual(pushSample([], at(5), 5, 1000), [at(5)]);
   assert.equal(linePath([], 10, 100, 50), "");
   assert.equal(linePath([5], 10, 100, 50), "M0 25H100");
   assert.equal(linePath([0, 10, 20], 10, 100, 50), "M0 50L50 0L100 0");

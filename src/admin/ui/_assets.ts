@@ -3,12 +3,12 @@
 import type { UiAsset } from "./asset.ts";
 
 /** Where the hashed assets live, relative to the dashboard's base path. */
-export const ASSET_DIR: string = "assets/e6feb05354fd/";
+export const ASSET_DIR: string = "assets/96fcd3d56ec3/";
 
 /** The dashboard page: no data, no secrets, only relative URLs. */
 export const SHELL: UiAsset = {
   type: "text/html; charset=utf-8",
-  etag: '"718dc647ab98e9d7f24a"',
+  etag: '"063e28c2089516116e85"',
   body: `<!doctype html>
 <html lang="en">
   <head>
@@ -17,25 +17,27 @@ export const SHELL: UiAsset = {
     <meta name="color-scheme" content="light dark">
     <meta name="referrer" content="no-referrer">
     <title>Spool</title>
-    <link rel="icon" type="image/svg+xml" href="assets/e6feb05354fd/icon.svg">
-    <link rel="stylesheet" href="assets/e6feb05354fd/style.css">
-    <script type="module" src="assets/e6feb05354fd/app.js"></script>
-    <link rel="modulepreload" href="assets/e6feb05354fd/api.js">
-    <link rel="modulepreload" href="assets/e6feb05354fd/chart_math.js">
-    <link rel="modulepreload" href="assets/e6feb05354fd/dialogs.js">
-    <link rel="modulepreload" href="assets/e6feb05354fd/format.js">
-    <link rel="modulepreload" href="assets/e6feb05354fd/render.js">
-    <link rel="modulepreload" href="assets/e6feb05354fd/url_state.js">
-    <link rel="modulepreload" href="assets/e6feb05354fd/views/add_job.js">
-    <link rel="modulepreload" href="assets/e6feb05354fd/views/common.js">
-    <link rel="modulepreload" href="assets/e6feb05354fd/views/cron.js">
-    <link rel="modulepreload" href="assets/e6feb05354fd/views/job_actions.js">
-    <link rel="modulepreload" href="assets/e6feb05354fd/views/job_drawer.js">
-    <link rel="modulepreload" href="assets/e6feb05354fd/views/jobs.js">
-    <link rel="modulepreload" href="assets/e6feb05354fd/views/maintenance.js">
-    <link rel="modulepreload" href="assets/e6feb05354fd/views/overview.js">
-    <link rel="modulepreload" href="assets/e6feb05354fd/views/queues.js">
-    <link rel="modulepreload" href="assets/e6feb05354fd/views/workers.js">
+    <link rel="icon" type="image/svg+xml" href="assets/96fcd3d56ec3/icon.svg">
+    <link rel="stylesheet" href="assets/96fcd3d56ec3/style.css">
+    <link rel="stylesheet" href="assets/96fcd3d56ec3/views.css">
+    <script type="module" src="assets/96fcd3d56ec3/app.js"></script>
+    <link rel="modulepreload" href="assets/96fcd3d56ec3/api.js">
+    <link rel="modulepreload" href="assets/96fcd3d56ec3/chart_math.js">
+    <link rel="modulepreload" href="assets/96fcd3d56ec3/dialogs.js">
+    <link rel="modulepreload" href="assets/96fcd3d56ec3/format.js">
+    <link rel="modulepreload" href="assets/96fcd3d56ec3/render.js">
+    <link rel="modulepreload" href="assets/96fcd3d56ec3/url_state.js">
+    <link rel="modulepreload" href="assets/96fcd3d56ec3/views/add_job.js">
+    <link rel="modulepreload" href="assets/96fcd3d56ec3/views/common.js">
+    <link rel="modulepreload" href="assets/96fcd3d56ec3/views/cron.js">
+    <link rel="modulepreload" href="assets/96fcd3d56ec3/views/job_actions.js">
+    <link rel="modulepreload" href="assets/96fcd3d56ec3/views/job_drawer.js">
+    <link rel="modulepreload" href="assets/96fcd3d56ec3/views/job_table.js">
+    <link rel="modulepreload" href="assets/96fcd3d56ec3/views/jobs.js">
+    <link rel="modulepreload" href="assets/96fcd3d56ec3/views/maintenance.js">
+    <link rel="modulepreload" href="assets/96fcd3d56ec3/views/overview.js">
+    <link rel="modulepreload" href="assets/96fcd3d56ec3/views/queues.js">
+    <link rel="modulepreload" href="assets/96fcd3d56ec3/views/workers.js">
   </head>
   <body>
     <div id="app" class="boot">
@@ -162,7 +164,7 @@ function errorText(e) {
   },
   "app.js": {
     type: "text/javascript; charset=utf-8",
-    etag: '"fe7b76d6173a04e1afc6"',
+    etag: '"8a8b490941f2473ccc40"',
     body:
       `// The dashboard's entry: session and sign-in, the header, URL-driven navigation, live polling
 // and the error display. Each page is a view module with \`el\` and \`load()\`.
@@ -251,7 +253,8 @@ const ctx = {
   async overview() {
     const data = await api("overview");
     if (data?.counts) {
-      ctx.samples = pushSample(ctx.samples, { t: Date.now(), counts: data.counts }, SAMPLES_KEPT);
+      const sample = { t: Date.now(), counts: data.counts };
+      ctx.samples = pushSample(ctx.samples, sample, SAMPLES_KEPT, 1000);
     }
     return data;
   },
@@ -468,7 +471,7 @@ start().catch((e) => {
   },
   "chart_math.js": {
     type: "text/javascript; charset=utf-8",
-    etag: '"2e504425cac742aeea3f"',
+    etag: '"d642351573c891ebbc9f"',
     body:
       `// Pure geometry for the overview's SVG charts: a rolling window of samples and the path data
 // that draws them. No DOM, so the numbers are testable under Deno and Bun.
@@ -486,15 +489,19 @@ export function niceCeiling(max) {
 }
 
 /**
- * Adds a sample, keeping at most \`keep\` of the newest.
- * @template T
+ * Adds a sample, keeping at most \`keep\` of the newest. A sample less than \`minGap\` ms after the
+ * previous one replaces it (two views loading at once must not squeeze the time axis).
+ * @template {{ t: number }} T
  * @param {T[]} samples
  * @param {T} sample
  * @param {number} keep
+ * @param {number} [minGap]
  * @returns {T[]}
  */
-export function pushSample(samples, sample, keep) {
-  const next = samples.concat([sample]);
+export function pushSample(samples, sample, keep, minGap = 0) {
+  const last = samples[samples.length - 1];
+  const base = last && sample.t - last.t < minGap ? samples.slice(0, -1) : samples;
+  const next = base.concat([sample]);
   return next.length > keep ? next.slice(next.length - keep) : next;
 }
 
@@ -917,7 +924,7 @@ export function replace(container, ...children) {
   },
   "style.css": {
     type: "text/css; charset=utf-8",
-    etag: '"5c77abe0239d8e731136"',
+    etag: '"9c0fe6f9bc17a2ee329f"',
     body: `/* Spool dashboard. Light and dark follow the system; no inline styles anywhere (CSP). */
 :root {
   color-scheme: light dark;
@@ -1097,6 +1104,466 @@ h2 {
   gap: 0 1rem;
 }
 
+/* Controls */
+button,
+.button {
+  font: inherit;
+  padding: 0.35rem 0.75rem;
+  border-radius: 6px;
+  border: 1px solid var(--line);
+  background: var(--panel);
+  color: var(--text);
+  cursor: pointer;
+  text-decoration: none;
+  display: inline-block;
+}
+
+button:hover:not(:disabled) {
+  background: var(--hover);
+}
+
+button:disabled {
+  opacity: 0.5;
+  cursor: default;
+}
+
+button.primary {
+  background: var(--accent);
+  border-color: var(--accent);
+  color: var(--accent-text);
+}
+
+button.danger {
+  color: var(--danger);
+  border-color: var(--danger);
+}
+
+button.primary.danger {
+  background: var(--danger);
+  color: #fff;
+}
+
+button.small {
+  padding: 0.1rem 0.45rem;
+  font-size: 0.85em;
+}
+
+button.link {
+  border: 0;
+  background: none;
+  color: var(--accent);
+  padding: 0;
+  text-decoration: underline;
+}
+
+input,
+select,
+textarea {
+  font: inherit;
+  color: var(--text);
+  background: var(--bg);
+  border: 1px solid var(--line);
+  border-radius: 6px;
+  padding: 0.3rem 0.5rem;
+  min-width: 0;
+}
+
+textarea {
+  font-family: var(--mono);
+  width: 100%;
+  min-height: 6rem;
+}
+
+input[type="checkbox"] {
+  width: 1.05rem;
+  height: 1.05rem;
+}
+
+label {
+  display: flex;
+  flex-direction: column;
+  gap: 0.15rem;
+  font-size: 0.85em;
+  color: var(--muted);
+}
+
+label.inline {
+  flex-direction: row;
+  align-items: center;
+  gap: 0.4rem;
+  color: var(--text);
+  font-size: 1em;
+}
+
+.filters {
+  display: grid;
+  grid-template-columns: repeat(auto-fill, minmax(min(100%, 170px), 1fr));
+  gap: 0.5rem 0.75rem;
+  align-items: end;
+}
+
+.filters .buttons,
+.row {
+  display: flex;
+  flex-wrap: wrap;
+  gap: 0.5rem;
+  align-items: center;
+}
+
+.spacer {
+  flex: 1 1 auto;
+}
+
+.filter-box summary {
+  cursor: pointer;
+  font-weight: 600;
+  margin-bottom: 0.5rem;
+}
+
+.filter-box:not([open]) summary {
+  margin-bottom: 0;
+}
+
+fieldset.plain {
+  border: 0;
+  padding: 0;
+  margin: 0 0 0.75rem;
+  display: flex;
+  flex-direction: column;
+  gap: 0.35rem;
+}
+
+/* Messages */
+.messages {
+  position: fixed;
+  right: 1rem;
+  bottom: 1rem;
+  z-index: 20;
+  display: flex;
+  flex-direction: column;
+  gap: 0.5rem;
+  max-width: min(420px, calc(100vw - 2rem));
+}
+
+.toast {
+  padding: 0.6rem 0.9rem;
+  border-radius: var(--radius);
+  background: var(--panel);
+  border: 1px solid var(--line);
+  border-left: 4px solid var(--ok);
+  box-shadow: 0 4px 16px rgb(0 0 0 / 0.15);
+}
+
+.toast.error {
+  border-left-color: var(--danger);
+}
+
+.alert {
+  padding: 0.7rem 0.9rem;
+  border-radius: var(--radius);
+  border: 1px solid var(--danger);
+  color: var(--danger);
+  background: color-mix(in srgb, var(--danger) 8%, var(--panel));
+  margin-bottom: 1rem;
+}
+
+.notice {
+  padding: 0.6rem 0.9rem;
+  border-radius: var(--radius);
+  border: 1px solid var(--line);
+  background: var(--panel);
+  color: var(--muted);
+  margin-bottom: 1rem;
+}
+
+/* Dialogs and the job drawer */
+dialog {
+  border: 1px solid var(--line);
+  border-radius: var(--radius);
+  background: var(--panel);
+  color: var(--text);
+  padding: 1rem 1.2rem;
+  width: min(520px, calc(100vw - 2rem));
+  max-height: calc(100vh - 2rem);
+}
+
+dialog::backdrop {
+  background: rgb(0 0 0 / 0.45);
+}
+
+dialog h2 {
+  margin-top: 0;
+}
+
+dialog form {
+  display: flex;
+  flex-direction: column;
+  gap: 0.7rem;
+}
+
+dialog .buttons {
+  display: flex;
+  justify-content: flex-end;
+  gap: 0.5rem;
+  margin-top: 0.5rem;
+}
+
+dialog.drawer {
+  margin: 0 0 0 auto;
+  height: 100vh;
+  max-height: 100vh;
+  width: min(640px, 100vw);
+  border-radius: 0;
+  border-width: 0 0 0 1px;
+  overflow-y: auto;
+}
+
+.form-grid {
+  display: grid;
+  grid-template-columns: repeat(auto-fill, minmax(min(100%, 200px), 1fr));
+  gap: 0.6rem 0.75rem;
+}
+
+.form-grid .wide {
+  grid-column: 1 / -1;
+}
+
+.field-error {
+  color: var(--danger);
+  font-size: 0.9em;
+}
+
+dl.fields {
+  display: grid;
+  grid-template-columns: max-content 1fr;
+  gap: 0.3rem 1rem;
+  margin: 0 0 1rem;
+}
+
+dl.fields dt {
+  color: var(--muted);
+}
+
+dl.fields dd {
+  margin: 0;
+  overflow-wrap: anywhere;
+}
+
+pre {
+  font-family: var(--mono);
+  font-size: 0.88em;
+  background: var(--bg);
+  border: 1px solid var(--line);
+  border-radius: 6px;
+  padding: 0.6rem;
+  overflow: auto;
+  max-height: 22rem;
+  margin: 0 0 1rem;
+  white-space: pre-wrap;
+  overflow-wrap: anywhere;
+}
+
+pre.error-text {
+  color: var(--danger);
+}
+
+.visually-hidden {
+  position: absolute;
+  width: 1px;
+  height: 1px;
+  overflow: hidden;
+  clip-path: inset(50%);
+  white-space: nowrap;
+}
+
+.signin {
+  max-width: 380px;
+  margin: 3rem auto;
+}
+
+.signin form {
+  display: flex;
+  flex-direction: column;
+  gap: 0.7rem;
+}
+`,
+  },
+  "url_state.js": {
+    type: "text/javascript; charset=utf-8",
+    etag: '"25df7ca8856fe14f64b4"',
+    body:
+      `// The view's state lives in the page URL's query string, so a link reproduces the view and
+// back/forward work. Pure: strings in, plain objects out (no DOM).
+
+/** The pages of the dashboard, in menu order. */
+export const VIEWS = ["overview", "jobs", "queues", "workers", "cron", "maintenance"];
+
+/** Job states the API derives; "" means every state. */
+export const STATES = ["", "ready", "blocked", "scheduled", "retrying", "running", "failed"];
+
+/** Filters of the jobs view, by their URL (and API) parameter name. */
+export const FILTERS = [
+  "task",
+  "queue",
+  "key",
+  "worker",
+  "payload",
+  "error",
+  "runAtFrom",
+  "runAtTo",
+];
+
+/**
+ * @typedef {{
+ *   view: string, state: string, task: string, queue: string, key: string, worker: string,
+ *   payload: string, error: string, runAtFrom: string, runAtTo: string,
+ *   cursor: string, direction: "next" | "prev", job: string
+ * }} ViewState
+ */
+
+/** @returns {ViewState} */
+export function emptyState() {
+  return {
+    view: "overview",
+    state: "",
+    task: "",
+    queue: "",
+    key: "",
+    worker: "",
+    payload: "",
+    error: "",
+    runAtFrom: "",
+    runAtTo: "",
+    cursor: "",
+    direction: "next",
+    job: "",
+  };
+}
+
+/**
+ * Reads a view state from a query string ("?view=jobs&state=failed"); unknown values fall back
+ * to the defaults instead of failing, since the URL is user input.
+ * @param {string} search
+ * @returns {ViewState}
+ */
+export function parseState(search) {
+  const p = new URLSearchParams(search);
+  const s = emptyState();
+  const view = p.get("view") ?? "";
+  s.view = VIEWS.includes(view) ? view : "overview";
+  const state = p.get("state") ?? "";
+  s.state = STATES.includes(state) ? state : "";
+  for (const name of FILTERS) s[name] = (p.get(name) ?? "").trim();
+  s.cursor = p.get("cursor") ?? "";
+  s.direction = p.get("direction") === "prev" ? "prev" : "next";
+  s.job = /^\\d+$/.test(p.get("job") ?? "") ? /** @type {string} */ (p.get("job")) : "";
+  return s;
+}
+
+/**
+ * Writes a view state as a query string with a fixed parameter order and no defaults, so equal
+ * states give equal URLs. Returns "" for the default view or "?…".
+ * @param {ViewState} s
+ * @returns {string}
+ */
+export function formatState(s) {
+  const p = new URLSearchParams();
+  if (s.view !== "overview") p.set("view", s.view);
+  if (s.view === "jobs") {
+    if (s.state) p.set("state", s.state);
+    for (const name of FILTERS) if (s[name]) p.set(name, s[name]);
+    if (s.cursor) {
+      p.set("cursor", s.cursor);
+      if (s.direction === "prev") p.set("direction", "prev");
+    }
+  }
+  if (s.job) p.set("job", s.job);
+  const text = p.toString();
+  return text ? \`?\${text}\` : "";
+}
+
+/**
+ * The state after a change. Any change to the tab or a filter returns to the first page, since a
+ * cursor belongs to the listing it came from.
+ * @param {ViewState} s
+ * @param {Partial<ViewState>} patch
+ * @returns {ViewState}
+ */
+export function updateState(s, patch) {
+  const next = { ...s, ...patch };
+  const listingChanged = next.view !== s.view || next.state !== s.state ||
+    FILTERS.some((f) => next[f] !== s[f]);
+  if (listingChanged && !("cursor" in patch)) {
+    next.cursor = "";
+    next.direction = "next";
+  }
+  return next;
+}
+
+/**
+ * The filter object of the jobs API for this view (shared by the listing and the filter-wide
+ * bulk actions, so both act on the same rows).
+ * @param {ViewState} s
+ * @returns {Record<string, string>}
+ */
+export function jobFilter(s) {
+  /** @type {Record<string, string>} */
+  const f = {};
+  if (s.state) f.state = s.state;
+  for (const name of FILTERS) if (s[name]) f[name] = s[name];
+  return f;
+}
+
+/**
+ * The \`filter\` of a filter-wide \`POST api/jobs/actions\`: the listing's filter, with the payload
+ * as the JSON value it stands for (text that is not JSON is sent as is, for the server to refuse).
+ * @param {ViewState} s
+ * @returns {Record<string, unknown>}
+ */
+export function actionFilter(s) {
+  /** @type {Record<string, unknown>} */
+  const f = jobFilter(s);
+  if (typeof f.payload === "string") {
+    try {
+      f.payload = JSON.parse(f.payload);
+    } catch {
+      // Left as text: the server names the field in its answer.
+    }
+  }
+  return f;
+}
+
+/**
+ * The query string of \`GET api/jobs\` for this view (with the total count).
+ * @param {ViewState} s
+ * @param {number} limit
+ * @returns {string}
+ */
+export function jobsQuery(s, limit) {
+  const p = new URLSearchParams(jobFilter(s));
+  if (s.cursor) {
+    p.set("cursor", s.cursor);
+    p.set("direction", s.direction);
+  }
+  p.set("limit", String(limit));
+  p.set("count", "true");
+  return p.toString();
+}
+
+/**
+ * True when any filter besides the state tab is set (the empty state then says so).
+ * @param {ViewState} s
+ * @returns {boolean}
+ */
+export function hasFilters(s) {
+  return FILTERS.some((f) => s[f] !== "");
+}
+`,
+  },
+  "views.css": {
+    type: "text/css; charset=utf-8",
+    etag: '"59914fc085f5e856bdb4"',
+    body: `/* Dashboard pages: cards, charts, tables, badges, tabs, the bulk bar. */
 /* Cards */
 .cards {
   display: grid;
@@ -1340,135 +1807,6 @@ tr.selected {
   color: var(--ok);
 }
 
-/* Controls */
-button,
-.button {
-  font: inherit;
-  padding: 0.35rem 0.75rem;
-  border-radius: 6px;
-  border: 1px solid var(--line);
-  background: var(--panel);
-  color: var(--text);
-  cursor: pointer;
-  text-decoration: none;
-  display: inline-block;
-}
-
-button:hover:not(:disabled) {
-  background: var(--hover);
-}
-
-button:disabled {
-  opacity: 0.5;
-  cursor: default;
-}
-
-button.primary {
-  background: var(--accent);
-  border-color: var(--accent);
-  color: var(--accent-text);
-}
-
-button.danger {
-  color: var(--danger);
-  border-color: var(--danger);
-}
-
-button.primary.danger {
-  background: var(--danger);
-  color: #fff;
-}
-
-button.small {
-  padding: 0.1rem 0.45rem;
-  font-size: 0.85em;
-}
-
-button.link {
-  border: 0;
-  background: none;
-  color: var(--accent);
-  padding: 0;
-  text-decoration: underline;
-}
-
-input,
-select,
-textarea {
-  font: inherit;
-  color: var(--text);
-  background: var(--bg);
-  border: 1px solid var(--line);
-  border-radius: 6px;
-  padding: 0.3rem 0.5rem;
-  min-width: 0;
-}
-
-textarea {
-  font-family: var(--mono);
-  width: 100%;
-  min-height: 6rem;
-}
-
-input[type="checkbox"] {
-  width: 1.05rem;
-  height: 1.05rem;
-}
-
-label {
-  display: flex;
-  flex-direction: column;
-  gap: 0.15rem;
-  font-size: 0.85em;
-  color: var(--muted);
-}
-
-label.inline {
-  flex-direction: row;
-  align-items: center;
-  gap: 0.4rem;
-  color: var(--text);
-  font-size: 1em;
-}
-
-.filters {
-  display: grid;
-  grid-template-columns: repeat(auto-fill, minmax(min(100%, 170px), 1fr));
-  gap: 0.5rem 0.75rem;
-  align-items: end;
-}
-
-.filters .buttons,
-.row {
-  display: flex;
-  flex-wrap: wrap;
-  gap: 0.5rem;
-  align-items: center;
-}
-
-.spacer {
-  flex: 1 1 auto;
-}
-
-.filter-box summary {
-  cursor: pointer;
-  font-weight: 600;
-  margin-bottom: 0.5rem;
-}
-
-.filter-box:not([open]) summary {
-  margin-bottom: 0;
-}
-
-fieldset.plain {
-  border: 0;
-  padding: 0;
-  margin: 0 0 0.75rem;
-  display: flex;
-  flex-direction: column;
-  gap: 0.35rem;
-}
-
 /* State tabs */
 .tabs {
   display: flex;
@@ -1529,160 +1867,7 @@ fieldset.plain {
   margin-top: 0.6rem;
 }
 
-/* Messages */
-.messages {
-  position: fixed;
-  right: 1rem;
-  bottom: 1rem;
-  z-index: 20;
-  display: flex;
-  flex-direction: column;
-  gap: 0.5rem;
-  max-width: min(420px, calc(100vw - 2rem));
-}
-
-.toast {
-  padding: 0.6rem 0.9rem;
-  border-radius: var(--radius);
-  background: var(--panel);
-  border: 1px solid var(--line);
-  border-left: 4px solid var(--ok);
-  box-shadow: 0 4px 16px rgb(0 0 0 / 0.15);
-}
-
-.toast.error {
-  border-left-color: var(--danger);
-}
-
-.alert {
-  padding: 0.7rem 0.9rem;
-  border-radius: var(--radius);
-  border: 1px solid var(--danger);
-  color: var(--danger);
-  background: color-mix(in srgb, var(--danger) 8%, var(--panel));
-  margin-bottom: 1rem;
-}
-
-.notice {
-  padding: 0.6rem 0.9rem;
-  border-radius: var(--radius);
-  border: 1px solid var(--line);
-  background: var(--panel);
-  color: var(--muted);
-  margin-bottom: 1rem;
-}
-
-/* Dialogs and the job drawer */
-dialog {
-  border: 1px solid var(--line);
-  border-radius: var(--radius);
-  background: var(--panel);
-  color: var(--text);
-  padding: 1rem 1.2rem;
-  width: min(520px, calc(100vw - 2rem));
-  max-height: calc(100vh - 2rem);
-}
-
-dialog::backdrop {
-  background: rgb(0 0 0 / 0.45);
-}
-
-dialog h2 {
-  margin-top: 0;
-}
-
-dialog form {
-  display: flex;
-  flex-direction: column;
-  gap: 0.7rem;
-}
-
-dialog .buttons {
-  display: flex;
-  justify-content: flex-end;
-  gap: 0.5rem;
-  margin-top: 0.5rem;
-}
-
-dialog.drawer {
-  margin: 0 0 0 auto;
-  height: 100vh;
-  max-height: 100vh;
-  width: min(640px, 100vw);
-  border-radius: 0;
-  border-width: 0 0 0 1px;
-  overflow-y: auto;
-}
-
-.form-grid {
-  display: grid;
-  grid-template-columns: repeat(auto-fill, minmax(min(100%, 200px), 1fr));
-  gap: 0.6rem 0.75rem;
-}
-
-.form-grid .wide {
-  grid-column: 1 / -1;
-}
-
-.field-error {
-  color: var(--danger);
-  font-size: 0.9em;
-}
-
-dl.fields {
-  display: grid;
-  grid-template-columns: max-content 1fr;
-  gap: 0.3rem 1rem;
-  margin: 0 0 1rem;
-}
-
-dl.fields dt {
-  color: var(--muted);
-}
-
-dl.fields dd {
-  margin: 0;
-  overflow-wrap: anywhere;
-}
-
-pre {
-  font-family: var(--mono);
-  font-size: 0.88em;
-  background: var(--bg);
-  border: 1px solid var(--line);
-  border-radius: 6px;
-  padding: 0.6rem;
-  overflow: auto;
-  max-height: 22rem;
-  margin: 0 0 1rem;
-  white-space: pre-wrap;
-  overflow-wrap: anywhere;
-}
-
-pre.error-text {
-  color: var(--danger);
-}
-
-.visually-hidden {
-  position: absolute;
-  width: 1px;
-  height: 1px;
-  overflow: hidden;
-  clip-path: inset(50%);
-  white-space: nowrap;
-}
-
-.signin {
-  max-width: 380px;
-  margin: 3rem auto;
-}
-
-.signin form {
-  display: flex;
-  flex-direction: column;
-  gap: 0.7rem;
-}
-
+/* Phone widths (last, so these win over the rules above). */
 @media (max-width: 640px) {
   main {
     padding: 0.6rem;
@@ -1699,178 +1884,6 @@ pre.error-text {
   .who .actor {
     display: none;
   }
-}
-`,
-  },
-  "url_state.js": {
-    type: "text/javascript; charset=utf-8",
-    etag: '"25df7ca8856fe14f64b4"',
-    body:
-      `// The view's state lives in the page URL's query string, so a link reproduces the view and
-// back/forward work. Pure: strings in, plain objects out (no DOM).
-
-/** The pages of the dashboard, in menu order. */
-export const VIEWS = ["overview", "jobs", "queues", "workers", "cron", "maintenance"];
-
-/** Job states the API derives; "" means every state. */
-export const STATES = ["", "ready", "blocked", "scheduled", "retrying", "running", "failed"];
-
-/** Filters of the jobs view, by their URL (and API) parameter name. */
-export const FILTERS = [
-  "task",
-  "queue",
-  "key",
-  "worker",
-  "payload",
-  "error",
-  "runAtFrom",
-  "runAtTo",
-];
-
-/**
- * @typedef {{
- *   view: string, state: string, task: string, queue: string, key: string, worker: string,
- *   payload: string, error: string, runAtFrom: string, runAtTo: string,
- *   cursor: string, direction: "next" | "prev", job: string
- * }} ViewState
- */
-
-/** @returns {ViewState} */
-export function emptyState() {
-  return {
-    view: "overview",
-    state: "",
-    task: "",
-    queue: "",
-    key: "",
-    worker: "",
-    payload: "",
-    error: "",
-    runAtFrom: "",
-    runAtTo: "",
-    cursor: "",
-    direction: "next",
-    job: "",
-  };
-}
-
-/**
- * Reads a view state from a query string ("?view=jobs&state=failed"); unknown values fall back
- * to the defaults instead of failing, since the URL is user input.
- * @param {string} search
- * @returns {ViewState}
- */
-export function parseState(search) {
-  const p = new URLSearchParams(search);
-  const s = emptyState();
-  const view = p.get("view") ?? "";
-  s.view = VIEWS.includes(view) ? view : "overview";
-  const state = p.get("state") ?? "";
-  s.state = STATES.includes(state) ? state : "";
-  for (const name of FILTERS) s[name] = (p.get(name) ?? "").trim();
-  s.cursor = p.get("cursor") ?? "";
-  s.direction = p.get("direction") === "prev" ? "prev" : "next";
-  s.job = /^\\d+$/.test(p.get("job") ?? "") ? /** @type {string} */ (p.get("job")) : "";
-  return s;
-}
-
-/**
- * Writes a view state as a query string with a fixed parameter order and no defaults, so equal
- * states give equal URLs. Returns "" for the default view or "?…".
- * @param {ViewState} s
- * @returns {string}
- */
-export function formatState(s) {
-  const p = new URLSearchParams();
-  if (s.view !== "overview") p.set("view", s.view);
-  if (s.view === "jobs") {
-    if (s.state) p.set("state", s.state);
-    for (const name of FILTERS) if (s[name]) p.set(name, s[name]);
-    if (s.cursor) {
-      p.set("cursor", s.cursor);
-      if (s.direction === "prev") p.set("direction", "prev");
-    }
-  }
-  if (s.job) p.set("job", s.job);
-  const text = p.toString();
-  return text ? \`?\${text}\` : "";
-}
-
-/**
- * The state after a change. Any change to the tab or a filter returns to the first page, since a
- * cursor belongs to the listing it came from.
- * @param {ViewState} s
- * @param {Partial<ViewState>} patch
- * @returns {ViewState}
- */
-export function updateState(s, patch) {
-  const next = { ...s, ...patch };
-  const listingChanged = next.view !== s.view || next.state !== s.state ||
-    FILTERS.some((f) => next[f] !== s[f]);
-  if (listingChanged && !("cursor" in patch)) {
-    next.cursor = "";
-    next.direction = "next";
-  }
-  return next;
-}
-
-/**
- * The filter object of the jobs API for this view (shared by the listing and the filter-wide
- * bulk actions, so both act on the same rows).
- * @param {ViewState} s
- * @returns {Record<string, string>}
- */
-export function jobFilter(s) {
-  /** @type {Record<string, string>} */
-  const f = {};
-  if (s.state) f.state = s.state;
-  for (const name of FILTERS) if (s[name]) f[name] = s[name];
-  return f;
-}
-
-/**
- * The \`filter\` of a filter-wide \`POST api/jobs/actions\`: the listing's filter, with the payload
- * as the JSON value it stands for (text that is not JSON is sent as is, for the server to refuse).
- * @param {ViewState} s
- * @returns {Record<string, unknown>}
- */
-export function actionFilter(s) {
-  /** @type {Record<string, unknown>} */
-  const f = jobFilter(s);
-  if (typeof f.payload === "string") {
-    try {
-      f.payload = JSON.parse(f.payload);
-    } catch {
-      // Left as text: the server names the field in its answer.
-    }
-  }
-  return f;
-}
-
-/**
- * The query string of \`GET api/jobs\` for this view (with the total count).
- * @param {ViewState} s
- * @param {number} limit
- * @returns {string}
- */
-export function jobsQuery(s, limit) {
-  const p = new URLSearchParams(jobFilter(s));
-  if (s.cursor) {
-    p.set("cursor", s.cursor);
-    p.set("direction", s.direction);
-  }
-  p.set("limit", String(limit));
-  p.set("count", "true");
-  return p.toString();
-}
-
-/**
- * True when any filter besides the state tab is set (the empty state then says so).
- * @param {ViewState} s
- * @returns {boolean}
- */
-export function hasFilters(s) {
-  return FILTERS.some((f) => s[f] !== "");
 }
 `,
   },
@@ -2403,18 +2416,150 @@ async function copy(text) {
 }
 `,
   },
+  "views/job_table.js": {
+    type: "text/javascript; charset=utf-8",
+    etag: '"3490be877e271ede5a40"',
+    body:
+      `// The jobs table: one row per job with its selection checkbox, a link that opens the drawer,
+// and the per-row actions; the empty state says what is empty.
+import { h } from "../render.js";
+import { truncate } from "../format.js";
+import { hasFilters } from "../url_state.js";
+import { STATE_LABELS, stateBadge, table, timeCell } from "./common.js";
+import { actionsFor, runAction } from "./job_actions.js";
+
+const ROW_ACTIONS = ["run-now", "retry", "delete"];
+
+/**
+ * @param {any} ctx
+ * @param {any[]} rows
+ * @param {Set<string>} selected ids, changed in place by the checkboxes
+ * @param {(narrowed: boolean) => void} changed called after a checkbox changed the selection;
+ *   \`narrowed\` when a job left it (an "all matching" choice no longer holds)
+ */
+export function jobTable(ctx, rows, selected, changed) {
+  const write = ctx.canWrite;
+  const allOnPage = rows.length > 0 && rows.every((r) => selected.has(r.id));
+  const head = [
+    ...(write
+      ? [h("input", {
+        type: "checkbox",
+        "aria-label": "Select every job on this page",
+        "data-key": "select-page",
+        checked: allOnPage,
+        onchange: (/** @type {Event} */ e) => {
+          const on = /** @type {HTMLInputElement} */ (e.target).checked;
+          for (const r of rows) on ? selected.add(r.id) : selected.delete(r.id);
+          changed(!on);
+        },
+      })]
+      : []),
+    "ID",
+    "Task",
+    "State",
+    ["Queue", "hide-narrow"],
+    ["Attempts", "num hide-narrow"],
+    "Run at",
+    ["Last error", "hide-narrow"],
+    ...(write ? [["Actions", "nowrap"]] : []),
+  ];
+  return table({
+    caption: "Jobs",
+    head: /** @type {any} */ (head),
+    rows: rows.map((job) => row(ctx, job, selected, changed)),
+    empty: emptyText(ctx.state),
+  });
+}
+
+/**
+ * @param {any} ctx
+ * @param {any} job
+ * @param {Set<string>} selected
+ * @param {(narrowed: boolean) => void} changed
+ */
+function row(ctx, job, selected, changed) {
+  const on = selected.has(job.id);
+  const write = ctx.canWrite;
+  return h(
+    "tr",
+    { class: on && "selected", "data-job": job.id },
+    write
+      ? h(
+        "td",
+        null,
+        h("input", {
+          type: "checkbox",
+          checked: on,
+          "data-key": \`sel-\${job.id}\`,
+          "aria-label": \`Select job \${job.id}\`,
+          onchange: (/** @type {Event} */ e) => {
+            const checked = /** @type {HTMLInputElement} */ (e.target).checked;
+            if (checked) selected.add(job.id);
+            else selected.delete(job.id);
+            changed(!checked);
+          },
+        }),
+      )
+      : null,
+    h(
+      "td",
+      { class: "mono" },
+      h("a", {
+        href: ctx.href({ job: job.id }, true),
+        "data-nav": "",
+        "data-key": \`open-\${job.id}\`,
+      }, job.id),
+    ),
+    h("td", null, job.taskIdentifier),
+    h("td", null, stateBadge(job.state)),
+    h("td", { class: "hide-narrow" }, job.queueName ?? "—"),
+    h("td", { class: "num hide-narrow" }, \`\${job.attempts}/\${job.maxAttempts}\`),
+    h("td", { class: "nowrap" }, timeCell(job.runAt)),
+    h(
+      "td",
+      { class: "err-cell hide-narrow", title: job.lastError ?? "" },
+      truncate(job.lastError, 80),
+    ),
+    write
+      ? h(
+        "td",
+        { class: "nowrap" },
+        actionsFor(job.state).filter((a) => ROW_ACTIONS.includes(a.action)).map((a) =>
+          h("button", {
+            type: "button",
+            class: ["small", a.danger && "danger"],
+            "data-key": \`\${a.action}-\${job.id}\`,
+            "aria-label": \`\${a.label} job \${job.id}\`,
+            onclick: () => runAction(ctx, a, { ids: [job.id] }),
+          }, a.label)
+        ),
+      )
+      : null,
+  );
+}
+
+/** @param {any} s */
+function emptyText(s) {
+  const what = s.state
+    ? \`\${STATE_LABELS[/** @type {keyof STATE_LABELS} */ (s.state)].toLowerCase()} jobs\`
+    : "jobs";
+  return hasFilters(s) ? \`No \${what} match these filters.\` : \`No \${what}.\`;
+}
+`,
+  },
   "views/jobs.js": {
     type: "text/javascript; charset=utf-8",
-    etag: '"ab454537c274ffc3c59c"',
+    etag: '"7b15ca5db1b266f3f57f"',
     body:
       `// Jobs: state tabs with counts, server-side filters, cursor pages, row selection, a bulk bar
 // acting on the selection or on every job matching the filter, and the job drawer.
 import { api } from "../api.js";
 import { h, replace } from "../render.js";
-import { formatCount, isoToLocalInput, localInputToIso, plural, truncate } from "../format.js";
+import { formatCount, isoToLocalInput, localInputToIso, plural } from "../format.js";
 import { actionFilter, FILTERS, hasFilters, jobsQuery, STATES } from "../url_state.js";
-import { pageHead, STATE_LABELS, stateBadge, table, timeCell } from "./common.js";
-import { ACTIONS, actionsFor, runAction } from "./job_actions.js";
+import { pageHead, STATE_LABELS } from "./common.js";
+import { ACTIONS, runAction } from "./job_actions.js";
+import { jobTable } from "./job_table.js";
 import { jobDrawer } from "./job_drawer.js";
 import { addJobDialog } from "./add_job.js";
 
@@ -2595,119 +2740,14 @@ export function jobsView(ctx) {
   }
 
   function renderTable() {
-    const s = ctx.state;
-    const write = ctx.canWrite;
-    const allOnPage = rows.length > 0 && rows.every((r) => selected.has(r.id));
-    const head = [
-      ...(write
-        ? [h("input", {
-          type: "checkbox",
-          "aria-label": "Select every job on this page",
-          "data-key": "select-page",
-          checked: allOnPage,
-          onchange: (/** @type {Event} */ e) => {
-            const on = /** @type {HTMLInputElement} */ (e.target).checked;
-            for (const r of rows) on ? selected.add(r.id) : selected.delete(r.id);
-            if (!on) allMatching = false;
-            renderTable();
-            renderBulk();
-          },
-        })]
-        : []),
-      "ID",
-      "Task",
-      "State",
-      ["Queue", "hide-narrow"],
-      ["Attempts", "num hide-narrow"],
-      "Run at",
-      ["Last error", "hide-narrow"],
-      ...(write ? [["Actions", "nowrap"]] : []),
-    ];
     replace(
       list,
-      table({
-        caption: "Jobs",
-        head: /** @type {any} */ (head),
-        rows: rows.map((job) => row(job, write)),
-        empty: emptyText(s),
+      jobTable(ctx, rows, selected, (narrowed) => {
+        if (narrowed) allMatching = false;
+        renderTable();
+        renderBulk();
       }),
     );
-  }
-
-  /**
-   * @param {any} job
-   * @param {boolean} write
-   */
-  function row(job, write) {
-    const on = selected.has(job.id);
-    return h(
-      "tr",
-      { class: on && "selected", "data-job": job.id },
-      write
-        ? h(
-          "td",
-          null,
-          h("input", {
-            type: "checkbox",
-            checked: on,
-            "data-key": \`sel-\${job.id}\`,
-            "aria-label": \`Select job \${job.id}\`,
-            onchange: (/** @type {Event} */ e) => {
-              if (/** @type {HTMLInputElement} */ (e.target).checked) selected.add(job.id);
-              else {
-                selected.delete(job.id);
-                allMatching = false;
-              }
-              renderTable();
-              renderBulk();
-            },
-          }),
-        )
-        : null,
-      h(
-        "td",
-        { class: "mono" },
-        h("a", {
-          href: ctx.href({ job: job.id }, true),
-          "data-nav": "",
-          "data-key": \`open-\${job.id}\`,
-        }, job.id),
-      ),
-      h("td", null, job.taskIdentifier),
-      h("td", null, stateBadge(job.state)),
-      h("td", { class: "hide-narrow" }, job.queueName ?? "—"),
-      h("td", { class: "num hide-narrow" }, \`\${job.attempts}/\${job.maxAttempts}\`),
-      h("td", { class: "nowrap" }, timeCell(job.runAt)),
-      h(
-        "td",
-        { class: "err-cell hide-narrow", title: job.lastError ?? "" },
-        truncate(job.lastError, 80),
-      ),
-      write
-        ? h(
-          "td",
-          { class: "nowrap" },
-          actionsFor(job.state).filter((a) => ["run-now", "retry", "delete"].includes(a.action))
-            .map((a) =>
-              h("button", {
-                type: "button",
-                class: ["small", a.danger && "danger"],
-                "data-key": \`\${a.action}-\${job.id}\`,
-                "aria-label": \`\${a.label} job \${job.id}\`,
-                onclick: () => runAction(ctx, a, { ids: [job.id] }),
-              }, a.label)
-            ),
-        )
-        : null,
-    );
-  }
-
-  /** @param {any} s */
-  function emptyText(s) {
-    const what = s.state
-      ? \`\${STATE_LABELS[/** @type {keyof STATE_LABELS} */ (s.state)].toLowerCase()} jobs\`
-      : "jobs";
-    return hasFilters(s) ? \`No \${what} match these filters.\` : \`No \${what}.\`;
   }
 
   function renderBulk() {

@@ -85,7 +85,8 @@ const ctx = {
   async overview() {
     const data = await api("overview");
     if (data?.counts) {
-      ctx.samples = pushSample(ctx.samples, { t: Date.now(), counts: data.counts }, SAMPLES_KEPT);
+      const sample = { t: Date.now(), counts: data.counts };
+      ctx.samples = pushSample(ctx.samples, sample, SAMPLES_KEPT, 1000);
     }
     return data;
   },

@@ -14,15 +14,19 @@ export function niceCeiling(max) {
 }
 
 /**
- * Adds a sample, keeping at most `keep` of the newest.
- * @template T
+ * Adds a sample, keeping at most `keep` of the newest. A sample less than `minGap` ms after the
+ * previous one replaces it (two views loading at once must not squeeze the time axis).
+ * @template {{ t: number }} T
  * @param {T[]} samples
  * @param {T} sample
  * @param {number} keep
+ * @param {number} [minGap]
  * @returns {T[]}
  */
-export function pushSample(samples, sample, keep) {
-  const next = samples.concat([sample]);
+export function pushSample(samples, sample, keep, minGap = 0) {
+  const last = samples[samples.length - 1];
+  const base = last && sample.t - last.t < minGap ? samples.slice(0, -1) : samples;
+  const next = base.concat([sample]);
   return next.length > keep ? next.slice(next.length - keep) : next;
 }
 

@@ -2,10 +2,11 @@
 // acting on the selection or on every job matching the filter, and the job drawer.
 import { api } from "../api.js";
 import { h, replace } from "../render.js";
-import { formatCount, isoToLocalInput, localInputToIso, plural, truncate } from "../format.js";
+import { formatCount, isoToLocalInput, localInputToIso, plural } from "../format.js";
 import { actionFilter, FILTERS, hasFilters, jobsQuery, STATES } from "../url_state.js";
-import { pageHead, STATE_LABELS, stateBadge, table, timeCell } from "./common.js";
-import { ACTIONS, actionsFor, runAction } from "./job_actions.js";
+import { pageHead, STATE_LABELS } from "./common.js";
+import { ACTIONS, runAction } from "./job_actions.js";
+import { jobTable } from "./job_table.js";
 import { jobDrawer } from "./job_drawer.js";
 import { addJobDialog } from "./add_job.js";
 
@@ -186,119 +187,14 @@ export function jobsView(ctx) {
   }
 
   function renderTable() {
-    const s = ctx.state;
-    const write = ctx.canWrite;
-    const allOnPage = rows.length > 0 && rows.every((r) => selected.has(r.id));
-    const head = [
-      ...(write
-        ? [h("input", {
-          type: "checkbox",
-          "aria-label": "Select every job on this page",
-          "data-key": "select-page",
-          checked: allOnPage,
-          onchange: (/** @type {Event} */ e) => {
-            const on = /** @type {HTMLInputElement} */ (e.target).checked;
-            for (const r of rows) on ? selected.add(r.id) : selected.delete(r.id);
-            if (!on) allMatching = false;
-            renderTable();
-            renderBulk();
-          },
-        })]
-        : []),
-      "ID",
-      "Task",
-      "State",
-      ["Queue", "hide-narrow"],
-      ["Attempts", "num hide-narrow"],
-      "Run at",
-      ["Last error", "hide-narrow"],
-      ...(write ? [["Actions", "nowrap"]] : []),
-    ];
     replace(
       list,
-      table({
-        caption: "Jobs",
-        head: /** @type {any} */ (head),
-        rows: rows.map((job) => row(job, write)),
-        empty: emptyText(s),
+      jobTable(ctx, rows, selected, (narrowed) => {
+        if (narrowed) allMatching = false;
+        renderTable();
+        renderBulk();
       }),
     );
-  }
-
-  /**
-   * @param {any} job
-   * @param {boolean} write
-   */
-  function row(job, write) {
-    const on = selected.has(job.id);
-    return h(
-      "tr",
-      { class: on && "selected", "data-job": job.id },
-      write
-        ? h(
-          "td",
-          null,
-          h("input", {
-            type: "checkbox",
-            checked: on,
-            "data-key": `sel-${job.id}`,
-            "aria-label": `Select job ${job.id}`,
-            onchange: (/** @type {Event} */ e) => {
-              if (/** @type {HTMLInputElement} */ (e.target).checked) selected.add(job.id);
-              else {
-                selected.delete(job.id);
-                allMatching = false;
-              }
-              renderTable();
-              renderBulk();
-            },
-          }),
-        )
-        : null,
-      h(
-        "td",
-        { class: "mono" },
-        h("a", {
-          href: ctx.href({ job: job.id }, true),
-          "data-nav": "",
-          "data-key": `open-${job.id}`,
-        }, job.id),
-      ),
-      h("td", null, job.taskIdentifier),
-      h("td", null, stateBadge(job.state)),
-      h("td", { class: "hide-narrow" }, job.queueName ?? "—"),
-      h("td", { class: "num hide-narrow" }, `${job.attempts}/${job.maxAttempts}`),
-      h("td", { class: "nowrap" }, timeCell(job.runAt)),
-      h(
-        "td",
-        { class: "err-cell hide-narrow", title: job.lastError ?? "" },
-        truncate(job.lastError, 80),
-      ),
-      write
-        ? h(
-          "td",
-          { class: "nowrap" },
-          actionsFor(job.state).filter((a) => ["run-now", "retry", "delete"].includes(a.action))
-            .map((a) =>
-              h("button", {
-                type: "button",
-                class: ["small", a.danger && "danger"],
-                "data-key": `${a.action}-${job.id}`,
-                "aria-label": `${a.label} job ${job.id}`,
-                onclick: () => runAction(ctx, a, { ids: [job.id] }),
-              }, a.label)
-            ),
-        )
-        : null,
-    );
-  }
-
-  /** @param {any} s */
-  function emptyText(s) {
-    const what = s.state
-      ? `${STATE_LABELS[/** @type {keyof STATE_LABELS} */ (s.state)].toLowerCase()} jobs`
-      : "jobs";
-    return hasFilters(s) ? `No ${what} match these filters.` : `No ${what}.`;
   }
 
   function renderBulk() {
