@@ -448,6 +448,31 @@ test("admin add, remove-by-key and maintenance", async () => {
   await clear();
 });
 
+test("admin timeouts: a page past queryTimeout is a 503; a count past countTimeout is estimated", async () => {
+  await db.sql.unsafe(
+    `insert into ${db.s}._private_tasks (identifier) values ('bulk_t') on conflict do nothing;
+     insert into ${db.s}._private_jobs (task_id, payload)
+     select (select id from ${db.s}._private_tasks where identifier = 'bulk_t'),
+       json_build_object('n', i, 'pad', repeat('x', 200))
+     from generate_series(1, 40000) i;
+     analyze ${db.s}._private_jobs;`,
+  );
+  const nothing = `payload=${encodeURIComponent('{"nope":1}')}`;
+  await db.withAdmin({ queryTimeout: 1 }, async (slow) => {
+    const e = await fails(slow, req(`/api/jobs?${nothing}`), 503, "unavailable");
+    assert.doesNotMatch(e.message, /statement|select/i);
+  });
+  await db.withAdmin({ countTimeout: 1 }, async (slow) => {
+    const page = await call<JobsPage>(slow, req(`/api/jobs?${nothing}&count=true`), 200);
+    assert.deepEqual(page.jobs, []);
+    assert.equal(page.count.estimated, true);
+    assert.equal(typeof page.count.value, "number");
+  });
+  const exact = await call<JobsPage>(admin, req(`/api/jobs?task=bulk_t&count=true&limit=1`), 200);
+  assert.deepEqual(exact.count, { value: 40000, estimated: false });
+  await clear();
+});
+
 test("admin jobs: cleanup", async () => {
   await db.close();
 });

@@ -5,7 +5,12 @@
  *
  * @module
  */
-import { adminJobGet, adminJobsIds, adminJobsLockState } from "../sql/admin_jobs.ts";
+import {
+  adminJobGet,
+  adminJobsIds,
+  adminJobsLockState,
+  withReadLimits,
+} from "../sql/admin_jobs.ts";
 import type { Job, RescheduleOptions } from "../utils/types.ts";
 import type { AdminContext } from "./_context.ts";
 import { jobDto, utilsJobDto } from "./_dto.ts";
@@ -198,7 +203,11 @@ export async function postJobActions(ctx: AdminContext): Promise<Response> {
         `is required with filter: the number of jobs you expect it to match, 1 to ${max}`,
       );
     }
-    ids = await adminJobsIds(ctx.db, ctx.opts.schema, filter, max + 1);
+    ids = await withReadLimits(
+      ctx.db,
+      ctx.opts.queryTimeout,
+      (tx) => adminJobsIds(tx, ctx.opts.schema, filter, max + 1),
+    );
     if (ids.length !== expected) {
       throw new AdminHttpError(
         "count_mismatch",
