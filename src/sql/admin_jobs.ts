@@ -247,7 +247,8 @@ export async function adminJobsLockState(
  * (SQLSTATE 57014), so an admin read on a huge table cannot hold a connection
  * long, and which uses no parallel workers: admin pages stop after a few rows,
  * parallel plans mostly add worker start-up, and the admin should not take the
- * cores the workers' own queries need.
+ * cores the workers' own queries need. JIT is off too: these statements are
+ * short, and compiling them cost more than it saved.
  */
 export function withReadLimits<T>(
   db: { transaction<U>(fn: (tx: Queryable) => Promise<U>): Promise<U> },
@@ -257,7 +258,8 @@ export function withReadLimits<T>(
   return db.transaction(async (tx) => {
     await tx.query(
       `select set_config('statement_timeout', $1::text, true),
-         set_config('max_parallel_workers_per_gather', '0', true)`,
+         set_config('max_parallel_workers_per_gather', '0', true),
+         set_config('jit', 'off', true)`,
       [String(ms)],
     );
     return await fn(tx);
