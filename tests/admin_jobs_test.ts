@@ -433,9 +433,18 @@ test("admin add, remove-by-key and maintenance", async () => {
     200,
   );
   assert.deepEqual(cleaned, { deletedJobs: 1, deletedTaskIdentifiers: 0, deletedJobQueues: 0 });
+  // GC_TASK_IDENTIFIERS keeps what registered workers run (their metadata lists it).
+  await db.sql.unsafe(
+    `insert into ${db.s}._private_tasks (identifier) values ('live_task'), ('dead_task');
+     insert into ${db.s}._private_workers (id, last_heartbeat_at, metadata)
+     values ('w-live', now(), '{"tasks": ["live_task", "other"]}')`,
+  );
   const gc = await call<any>(admin, req("/api/maintenance", { body: { action: "cleanup" } }), 200);
-  assert.ok(gc.deletedTaskIdentifiers >= 1);
+  assert.deepEqual(gc.keptForWorkers, ["live_task", "other"]);
+  assert.ok(gc.deletedTaskIdentifiers >= 2);
   assert.ok(gc.deletedJobQueues >= 1);
+  const left = await db.sql.unsafe(`select identifier from ${db.s}._private_tasks order by 1`);
+  assert.deepEqual(left.map((r) => r.identifier), ["live_task", "other"]);
   await db.withAdmin({ allowMigrate: true }, async (m) => {
     assert.equal((await call<any>(m, req("/api/session"), 200)).allowMigrate, true);
     const migrated = await call<any>(
