@@ -353,8 +353,14 @@ test("admin basePath /ops/queue/: API, redirect, UI fallthrough, outside paths",
     checkSecurityHeaders(redirect);
     await fails(ops, req("/api/session"), 404, "not_found");
     await fails(ops, req("/ops/queuex/api/session"), 404, "not_found");
-    // The placeholder UI serves nothing: the envelope, with no auth asked for.
-    await fails(ops, req("/ops/queue/", { as: "none" }), 404, "not_found");
+    // The dashboard page is served with no auth asked for (it holds no data), with the
+    // security headers; a path the UI does not have is the 404 envelope.
+    const page = await ops.fetch(req("/ops/queue/", { as: "none" }));
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
+    checkSecurityHeaders(page);
+    await page.body?.cancel();
+    await fails(ops, req("/ops/queue/no-such-file.js", { as: "none" }), 404, "not_found");
     await fails(
       ops,
       req("/ops/queue/assets/app.js", { method: "POST", body: {} }),
