@@ -25,23 +25,37 @@ export interface HookJob {
   readonly payload: unknown;
   /** Attempts including the current one. */
   readonly attempts: number;
+  /** Attempts allowed in all. */
   readonly maxAttempts: number;
+  /** Job key, if any. */
   readonly key: string | null;
+  /** Named queue, if any. */
   readonly queueName: string | null;
+  /** When the job became (or becomes) runnable. */
   readonly runAt: Date;
+  /** Lower runs first. */
   readonly priority: number;
+  /** Flag names set on the job. */
   readonly flags: readonly string[];
+  /** When the job was added. */
   readonly createdAt: Date;
 }
 
 /** Job options as a schedule interceptor sees and returns them (the `JobOptions` shape). */
 export interface HookJobOptions {
+  /** Named queue (jobs of one queue run one at a time). */
   queueName?: string;
+  /** Run no earlier than this. */
   runAt?: Date;
+  /** Lower runs first. */
   priority?: number;
+  /** Attempts allowed in all. */
   maxAttempts?: number;
+  /** Job key (deduplication and replacement). */
   jobKey?: string;
+  /** What an add with an existing key does. */
   jobKeyMode?: "replace" | "preserve_run_at" | "unsafe_dedupe";
+  /** Flag names (see `forbiddenFlags`). */
   flags?: string[];
 }
 
@@ -163,7 +177,9 @@ export type Observer<E extends HookEventName> = (ctx: HookEvents[E]) => unknown;
 
 /** Context of a `beforeJobRun` interceptor. */
 export interface BeforeJobRunContext {
+  /** The worker running the job. */
   workerId: string;
+  /** The job. */
   job: HookJob;
 }
 
@@ -245,8 +261,11 @@ export type RunWrapper = (ctx: BeforeJobRunContext, run: () => Promise<void>) =>
 
 /** Interceptors by name. */
 export interface Interceptors {
+  /** Wraps the task's execution (see {@linkcode RunWrapper}). */
   aroundJobRun: RunWrapper;
+  /** Decides whether a fetched job runs (see {@linkcode RunDecision}). */
   beforeJobRun: (ctx: BeforeJobRunContext) => RunDecision | Promise<RunDecision>;
+  /** Decides whether and how a job is added (see {@linkcode ScheduleDecision}). */
   beforeJobSchedule: (
     ctx: BeforeJobScheduleContext,
   ) => ScheduleDecision | Promise<ScheduleDecision>;

@@ -13,4 +13,12 @@
  *
  * @module
  */
-export { OTEL_SCOPE, otelPlugin, type OtelPluginOptions } from "./plugin.ts";
+export {
+  type MeterProviderLike,
+  OTEL_SCOPE,
+  otelPlugin,
+  type OtelPluginOptions,
+  type TracerProviderLike,
+} from "./plugin.ts";
+export type { Queryable, QueryResult } from "../driver/types.ts";
+export type * from "../hooks/types.ts";

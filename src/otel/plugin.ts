@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type MeterProvider, metrics, trace, type TracerProvider } from "@opentelemetry/api";
+import { type Meter, metrics, trace, type Tracer } from "@opentelemetry/api";
 import type { Queryable } from "../driver/types.ts";
 import { ValidationError } from "../errors.ts";
 import type { Plugin } from "../hooks/types.ts";
@@ -14,12 +14,27 @@ import { observeQueue } from "./_gauges.ts";
 import { createInstruments } from "./_metrics.ts";
 import { Producer } from "./_producer.ts";
 
+/**
+ * A tracer provider: any `@opentelemetry/api` `TracerProvider` (an SDK's,
+ * Deno's). Typed loosely so Spool's public types do not include the OTel API's.
+ */
+export interface TracerProviderLike {
+  /** Returns a `Tracer` of `@opentelemetry/api`. */
+  getTracer(name: string, version?: string): unknown;
+}
+
+/** A meter provider: any `@opentelemetry/api` `MeterProvider`. */
+export interface MeterProviderLike {
+  /** Returns a `Meter` of `@opentelemetry/api`. */
+  getMeter(name: string, version?: string): unknown;
+}
+
 /** Options of {@linkcode otelPlugin}. */
 export interface OtelPluginOptions {
   /** Where spans go. @default the global provider (`trace.getTracerProvider()`; Deno's with `OTEL_DENO=true`) */
-  tracerProvider?: TracerProvider;
+  tracerProvider?: TracerProviderLike;
   /** Where metrics go. @default the global provider at worker creation (`metrics.getMeterProvider()`) */
-  meterProvider?: MeterProvider;
+  meterProvider?: MeterProviderLike;
   /** `messaging.system` on every span and metric. @default {"graphile-worker"} (the value graphile_worker_rs uses) */
   system?: string;
   /** Record metrics. @default {true} */
@@ -96,10 +111,13 @@ export function otelPlugin(options?: OtelPluginOptions): Plugin {
       const tracer = (o.tracerProvider ?? trace.getTracerProvider()).getTracer(
         OTEL_SCOPE,
         SPOOL_VERSION,
-      );
+      ) as Tracer;
       const meter = o.metrics === false
         ? undefined
-        : (o.meterProvider ?? metrics.getMeterProvider()).getMeter(OTEL_SCOPE, SPOOL_VERSION);
+        : (o.meterProvider ?? metrics.getMeterProvider()).getMeter(
+          OTEL_SCOPE,
+          SPOOL_VERSION,
+        ) as Meter;
       const instruments = meter && createInstruments(meter);
       const producer = new Producer(tracer, system, instruments);
       const consumer = new Consumer(tracer, system, instruments);
