@@ -10,6 +10,7 @@ import { createWorker } from "../src/worker/create_worker.ts";
 import { defineTask } from "../src/task/define_task.ts";
 import { defineBatchTask } from "../src/task/define_batch_task.ts";
 import { otelPlugin } from "../src/otel/mod.ts";
+import { createHookRegistry } from "../src/hooks/plugins.ts";
 
 let db: TestDb;
 const seen: unknown[] = [];
@@ -227,8 +228,13 @@ test("a user's own _trace is never overwritten: a valid one is kept and linked, 
   await w.stop();
 });
 
-test("with no SDK the plugin writes no _trace and jobs run", async () => {
+test("with no SDK the plugin writes no _trace, registers no hook, and jobs run", async () => {
   await reset();
+  assert.equal(createHookRegistry({ plugins: [otelPlugin()] }).empty, true);
+  const onlyTraces = createHookRegistry({
+    plugins: [otelPlugin({ tracerProvider: sdk.tracerProvider })],
+  });
+  assert.equal(onlyTraces.has("aroundJobRun"), true);
   const w = await createWorker(workerOptions(db.schema, { tasks, plugins: [otelPlugin()] }));
   const job = await w.utils.addJob(strict, { n: 3 });
   assert.deepEqual(job.payload, { n: 3 });

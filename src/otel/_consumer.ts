@@ -28,23 +28,27 @@ interface Attempt {
   end?: number;
 }
 
+const NO_ATTRS: Attributes = {};
+
 /** High-resolution wall time in ms (span times and durations). */
 const now = (): number => performance.timeOrigin + performance.now();
 
 /** Consumer spans and metrics of one plugin instance. */
 export class Consumer {
-  #tracer: Tracer;
+  #tracer: Tracer | undefined;
   #system: string;
   #metrics: Instruments | undefined;
   #open = new Map<HookJob, Attempt>();
+  #okAttrs = new Map<string, Attributes>();
 
-  constructor(tracer: Tracer, system: string, metrics: Instruments | undefined) {
+  /** `tracer` undefined: metrics only (no `aroundJobRun`; durations as the hooks report them). */
+  constructor(tracer: Tracer | undefined, system: string, metrics: Instruments | undefined) {
     this.#tracer = tracer;
     this.#system = system;
     this.#metrics = metrics;
   }
 
-  /** `aroundJobRun`: run the task inside its process span. */
+  /** `aroundJobRun` (only with a tracer): run the task inside its process span. */
   around: RunWrapper = (ctx, run) => {
     const job = ctx.job;
     const attributes: Attributes = {
@@ -62,7 +66,7 @@ export class Consumer {
     if (job.key !== null) attributes[SPOOL.key] = job.key;
     if (Array.isArray(job.payload)) attributes[SPOOL.batchItems] = job.payload.length;
     const start = now();
-    const span = this.#tracer.startSpan(`process ${job.identifier}`, {
+    const span = this.#tracer!.startSpan(`process ${job.identifier}`, {
       kind: SpanKind.CONSUMER,
       root: true,
       startTime: start,
@@ -80,7 +84,7 @@ export class Consumer {
   /** `job:complete`. */
   completed(ev: HookEvents["job:complete"]): void {
     const attempt = this.#take(ev.job);
-    this.#count(ev.job, attempt, ev.durationMs, {});
+    this.#count(ev.job, attempt, ev.durationMs, NO_ATTRS);
     if (!attempt?.span) return;
     if (ev.skipped) attempt.span.setAttribute(SPOOL.skipped, true);
     attempt.span.end(attempt.end);
@@ -137,12 +141,17 @@ export class Consumer {
   #count(job: HookJob, attempt: Attempt | undefined, durationMs: number, extra: Attributes): void {
     const m = this.#metrics;
     if (!m) return;
-    const attrs: Attributes = {
-      [ATTR.system]: this.#system,
-      [ATTR.operationName]: "process",
-      [ATTR.destination]: job.identifier,
-      ...extra,
-    };
+    const ok = extra[ATTR.errorType] === undefined;
+    let attrs = ok ? this.#okAttrs.get(job.identifier) : undefined;
+    if (!attrs) {
+      attrs = {
+        [ATTR.system]: this.#system,
+        [ATTR.operationName]: "process",
+        [ATTR.destination]: job.identifier,
+        ...extra,
+      };
+      if (ok) this.#okAttrs.set(job.identifier, attrs);
+    }
     m.consumed.add(1, attrs);
     // The task's own time when it ran here; else (a hook settled it) the reported duration.
     const ms = attempt?.end !== undefined ? attempt.end - attempt.start : durationMs;

@@ -50,20 +50,24 @@ function countBy(identifiers: Iterable<string>): Map<string, number> {
 
 /** Producer spans and metrics of one plugin instance. */
 export class Producer {
-  #tracer: Tracer;
+  #tracer: Tracer | undefined;
   #system: string;
   #metrics: Instruments | undefined;
   #calls = new WeakMap<object, CallState>();
   #cron = new Map<string, Span>();
 
-  constructor(tracer: Tracer, system: string, metrics: Instruments | undefined) {
+  #attrCache = new Map<string, Attributes>();
+
+  /** `tracer` undefined: metrics only (no `beforeJobSchedule`, so failed adds count without a task). */
+  constructor(tracer: Tracer | undefined, system: string, metrics: Instruments | undefined) {
     this.#tracer = tracer;
     this.#system = system;
     this.#metrics = metrics;
   }
 
-  /** `beforeJobSchedule`: start the job's span and write its context into the payload. */
+  /** `beforeJobSchedule` (only with a tracer): start the job's span, write its context into the payload. */
   schedule(ctx: BeforeJobScheduleContext): ScheduleDecision {
+    const tracer = this.#tracer!;
     if (ctx.source === "cron") return this.#cronCreate(ctx);
     let state = this.#calls.get(ctx.call);
     if (!state) {
@@ -87,7 +91,7 @@ export class Producer {
       [SPOOL.addMethod]: ctx.method,
     };
     if (Array.isArray(ctx.payload)) attributes[SPOOL.batchItems] = ctx.payload.length;
-    const span = this.#tracer.startSpan(
+    const span = tracer.startSpan(
       `${op} ${ctx.identifier}`,
       // A creation context the caller put in the payload is kept; the span links to it.
       { kind: SpanKind.PRODUCER, attributes, links: linksTo(ctx.payload) },
@@ -110,8 +114,12 @@ export class Producer {
     const m = this.#metrics;
     if (m) {
       const ids = failed ? state?.identifiers ?? [] : ev.jobs.map((j) => j.identifier);
+      if (failed && ids.length === 0) m.sent.add(1, this.#attrs("send", undefined, errorAttrs));
       for (const [identifier, n] of countBy(ids)) {
-        m.sent.add(n, this.#attrs("send", identifier, errorAttrs));
+        m.sent.add(
+          n,
+          failed ? this.#attrs("send", identifier, errorAttrs) : this.#cached(identifier),
+        );
       }
       const only = new Set(ids).size === 1 ? ids[0] : undefined;
       m.operationDuration.record(ev.durationMs / 1000, {
@@ -152,7 +160,7 @@ export class Producer {
   #bulkSend(state: CallState, ev: HookEvents["job:added"]): void {
     const ids = new Set(state.identifiers);
     const only = ids.size === 1 ? [...ids][0] : undefined;
-    this.#tracer.startSpan(only ? `send ${only}` : "send", {
+    this.#tracer!.startSpan(only ? `send ${only}` : "send", {
       kind: SpanKind.CLIENT,
       startTime: state.start,
       links: [...state.bySpanId.values()].map((s) => ({ context: s.spanContext() })),
@@ -176,7 +184,7 @@ export class Producer {
 
   /** `cron:scheduled`: a cron run was added. */
   cronScheduled(ev: HookEvents["cron:scheduled"]): void {
-    this.#metrics?.sent.add(1, this.#attrs("send", ev.task, {}));
+    this.#metrics?.sent.add(1, this.#cached(ev.task));
     const key = `${ev.identifier}@${ev.ts.getTime()}`;
     const span = this.#cron.get(key);
     if (!span) return;
@@ -191,7 +199,7 @@ export class Producer {
 
   #cronCreate(ctx: Extract<BeforeJobScheduleContext, { source: "cron" }>): ScheduleDecision {
     // The scheduler's own context: a root span, as no caller is waiting on a cron run.
-    const span = this.#tracer.startSpan(`create ${ctx.identifier}`, {
+    const span = this.#tracer!.startSpan(`create ${ctx.identifier}`, {
       kind: SpanKind.PRODUCER,
       root: true,
       attributes: {
@@ -208,6 +216,13 @@ export class Producer {
     this.#cron.get(key)?.end();
     this.#cron.set(key, span);
     return { payload: writeCarrier(ctx.payload, carrier) };
+  }
+
+  /** The (reused) attributes of a successful send of `identifier`. */
+  #cached(identifier: string): Attributes {
+    let a = this.#attrCache.get(identifier);
+    if (!a) this.#attrCache.set(identifier, a = this.#attrs("send", identifier, {}));
+    return a;
   }
 
   #attrs(op: string, identifier: string | undefined, extra: Attributes): Attributes {

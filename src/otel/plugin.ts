@@ -4,7 +4,14 @@
  *
  * @module
  */
-import { type Meter, metrics, trace, type Tracer } from "@opentelemetry/api";
+import {
+  createNoopMeter,
+  type Meter,
+  metrics,
+  ProxyTracerProvider,
+  trace,
+  type Tracer,
+} from "@opentelemetry/api";
 import type { Queryable } from "../driver/types.ts";
 import { ValidationError } from "../errors.ts";
 import type { Plugin } from "../hooks/types.ts";
@@ -51,6 +58,16 @@ export interface OtelPluginOptions {
 
 /** Instrumentation scope name of the tracer and meter. */
 export const OTEL_SCOPE = "@spool/worker";
+
+// The API's own no-op implementations, recognised by class (they are not exported by name).
+const NOOP_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate().constructor;
+const NOOP_METER = createNoopMeter().constructor;
+
+/** Whether `provider` records anything: not the API's no-op (directly or behind the global proxy). */
+function tracing(provider: TracerProviderLike): boolean {
+  const p = provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
+  return p.constructor !== NOOP_TRACER_PROVIDER;
+}
 
 function check(options: unknown): OtelPluginOptions {
   if (options === undefined) return {};
@@ -108,40 +125,46 @@ export function otelPlugin(options?: OtelPluginOptions): Plugin {
     name: o.name ?? "otel",
     setup(api) {
       // Resolved now, not at import: providers registered before the worker is created are used.
-      const tracer = (o.tracerProvider ?? trace.getTracerProvider()).getTracer(
-        OTEL_SCOPE,
-        SPOOL_VERSION,
-      ) as Tracer;
+      // With neither an SDK tracer nor an SDK meter, no hook is registered: nothing to pay.
+      const provider = o.tracerProvider ?? trace.getTracerProvider();
       const meter = o.metrics === false
         ? undefined
         : (o.meterProvider ?? metrics.getMeterProvider()).getMeter(
           OTEL_SCOPE,
           SPOOL_VERSION,
         ) as Meter;
-      const instruments = meter && createInstruments(meter);
+      const measuring = meter !== undefined && meter.constructor !== NOOP_METER;
+      if (!tracing(provider) && !measuring) return;
+      const tracer = tracing(provider)
+        ? provider.getTracer(OTEL_SCOPE, SPOOL_VERSION) as Tracer
+        : undefined;
+      const instruments = measuring ? createInstruments(meter) : undefined;
       const producer = new Producer(tracer, system, instruments);
       const consumer = new Consumer(tracer, system, instruments);
-      api.on("beforeJobSchedule", (ctx) => producer.schedule(ctx));
+      if (tracer) {
+        api.on("beforeJobSchedule", (ctx) => producer.schedule(ctx));
+        api.on("cron:tick", () => producer.tick());
+        api.on("aroundJobRun", consumer.around);
+      }
       api.on("job:added", (ev) => producer.added(ev));
-      api.on("cron:tick", () => producer.tick());
       api.on("cron:scheduled", (ev) => producer.cronScheduled(ev));
-      api.on("aroundJobRun", consumer.around);
       api.on("job:complete", (ev) => consumer.completed(ev));
       api.on("job:fail", (ev) => consumer.failed(ev));
       if (instruments) {
+        const fetchAttrs = { "messaging.system": system };
+        const fetchOp = {
+          ...fetchAttrs,
+          "messaging.operation.name": "fetch",
+          "messaging.operation.type": "receive",
+        };
         api.on("job:retry", (ev) => consumer.retried(ev));
         api.on("worker:fetch", (ev) => {
-          const attrs = { "messaging.system": system };
-          instruments.fetchSize.record(ev.fetched, attrs);
-          instruments.operationDuration.record(ev.durationMs / 1000, {
-            ...attrs,
-            "messaging.operation.name": "fetch",
-            "messaging.operation.type": "receive",
-          });
+          instruments.fetchSize.record(ev.fetched, fetchAttrs);
+          instruments.operationDuration.record(ev.durationMs / 1000, fetchOp);
         });
       }
       let stopGauges: (() => void) | undefined;
-      if (meter && o.queueGauges) {
+      if (measuring && o.queueGauges) {
         const db = o.queueGauges.db;
         api.on("worker:start", (ev) => {
           stopGauges ??= observeQueue(meter, db, ev.schema, system);
