@@ -10,11 +10,10 @@
  * DATABASE_URL selects the server (default postgres://postgres@127.0.0.1:5432/test).
  */
 import process from "node:process";
-import { spawn } from "node:child_process";
 import { cpus } from "node:os";
-import { fileURLToPath } from "node:url";
 import postgres from "postgres";
-import type { ChildConfig, ChildResult } from "./child.ts";
+import type { ChildResult } from "./child.ts";
+import { runChild } from "./_run_child.ts";
 import type { OtelVariant } from "./_otel_variant.ts";
 
 const args: Record<string, string> = {};
@@ -29,24 +28,6 @@ const rounds = Number(args.rounds ?? 3);
 const schema = "spool_otel_bench";
 const variants: OtelVariant[] = ["none", "no-sdk", "sdk"];
 const isBun = typeof (globalThis as Record<string, unknown>).Bun === "object";
-const childPath = fileURLToPath(new URL("./child.ts", import.meta.url));
-
-function runChild(config: ChildConfig): Promise<ChildResult> {
-  const cmd = isBun
-    ? [childPath, JSON.stringify(config)]
-    : ["run", "-A", childPath, JSON.stringify(config)];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, cmd, { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const line = out.split("\n").find((l) => l.startsWith("BENCH_RESULT "));
-      if (code !== 0 || !line) reject(new Error(`${config.otel} exited with ${code}:\n${out}`));
-      else resolve(JSON.parse(line.slice("BENCH_RESULT ".length)));
-    });
-  });
-}
 
 const admin = postgres(url, { max: 1, onnotice: () => {} });
 await admin.unsafe(`drop schema if exists "${schema}" cascade`);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Attributes, Counter, Histogram, Meter } from "@opentelemetry/api";
+import type { Counter, Histogram, Meter } from "@opentelemetry/api";
 import { DURATION_BUCKETS, FETCH_SIZE_BUCKETS, METRIC } from "./_names.ts";
 
 /** The instruments one plugin records to. */
@@ -55,13 +55,4 @@ export function createInstruments(meter: Meter): Instruments {
       description: "Failed job attempts scheduled to run again, by task",
     }),
   };
-}
-
-/** Count `n` per identifier: `counts` maps identifier → count. */
-export function addByIdentifier(
-  counter: Counter,
-  counts: ReadonlyMap<string, number>,
-  base: (identifier: string) => Attributes,
-): void {
-  for (const [identifier, n] of counts) counter.add(n, base(identifier));
 }
