@@ -149,6 +149,7 @@ test("bad otelPlugin options are ValidationErrors naming the option", () => {
     [{ meterProvider: 1 }, "meterProvider"],
     [{ system: "" }, "system"],
     [{ metrics: "yes" }, "metrics"],
+    [{ bulkCreateSpans: 1 }, "bulkCreateSpans"],
     [{ queueGauges: { db: {} } }, "queueGauges.db"],
     [[], "options"],
   ];

@@ -170,6 +170,37 @@ test("bulk add: a create span per job (each job carries its own), one send span 
   ]);
 });
 
+test("bulkCreateSpans: false: one PRODUCER send span; every job carries its context", async () => {
+  await reset();
+  const w = await createWorker(workerOptions(db.schema, {
+    tasks,
+    plugins: [
+      otelPlugin({ tracerProvider: sdk.tracerProvider, metrics: false, bulkCreateSpans: false }),
+    ],
+  }));
+  const jobs = await w.utils.addJobs(strict, [{ payload: { n: 1 } }, { payload: { n: 2 } }]);
+  const spans = sdk.spans();
+  assert.equal(spans.filter((s) => s.name.startsWith("create")).length, 0);
+  const send = one(spans, "send otel_strict");
+  assert.equal(send.kind, KIND.PRODUCER);
+  assert.equal(send.attributes["messaging.batch.message_count"], 2);
+  for (const job of jobs) {
+    assert.equal(
+      (job.payload as { _trace: { span_id: string } })._trace.span_id,
+      send.spanContext().spanId,
+    );
+  }
+  await w.runOnce();
+  await w.stop();
+  await waitFor(
+    "two process spans",
+    () => sdk.spans().filter((s) => s.name === "process otel_strict").length === 2,
+  );
+  for (const p of sdk.spans().filter((s) => s.name === "process otel_strict")) {
+    assert.deepEqual(linkIds(p), [send.spanContext().spanId]);
+  }
+});
+
 test("batch job: every object item carries the context; strict item schemas pass", async () => {
   await reset();
   const w = await worker();

@@ -85,9 +85,7 @@ export class Consumer {
   completed(ev: HookEvents["job:complete"]): void {
     const attempt = this.#take(ev.job);
     this.#count(ev.job, attempt, ev.durationMs, NO_ATTRS);
-    if (!attempt?.span) return;
-    if (ev.skipped) attempt.span.setAttribute(SPOOL.skipped, true);
-    attempt.span.end(attempt.end);
+    attempt?.span?.end(attempt.end);
   }
 
   /** `job:fail`. */

@@ -28,7 +28,6 @@ export const SPOOL = {
   queue: "spool.job.queue_name",
   key: "spool.job.key",
   batchItems: "spool.job.batch.items",
-  skipped: "spool.job.skipped",
   permanent: "spool.job.permanent",
   retry: "spool.job.will_retry",
   notAdded: "spool.job.not_added",

@@ -7,7 +7,9 @@
  *   caller's active span.
  * - A bulk add (`addJobs`, `addRawJobs`) is one PRODUCER `create {task}` span
  *   per job (each job carries its own) plus one CLIENT `send` span with
- *   `messaging.batch.message_count`, linked to the create spans.
+ *   `messaging.batch.message_count`, linked to the create spans. With
+ *   `bulkCreateSpans: false` (the conventions allow turning "create" off)
+ *   it is one PRODUCER `send` span whose context every job carries.
  * - A cron run is a root PRODUCER `create {task}` span, ended when the run was
  *   added (`cron:scheduled`), or at the next tick when another scheduler
  *   claimed it (`spool.job.not_added`).
@@ -24,7 +26,7 @@ import {
   type Tracer,
 } from "@opentelemetry/api";
 import type { BeforeJobScheduleContext, HookEvents, ScheduleDecision } from "../hooks/types.ts";
-import { traceOf } from "../internal/trace_payload.ts";
+import { type TraceCarrier, traceOf } from "../internal/trace_payload.ts";
 import { carrierOf, linksTo, writeCarrier } from "./_carrier.ts";
 import type { Instruments } from "./_metrics.ts";
 import { ATTR, errorType, SPOOL } from "./_names.ts";
@@ -38,6 +40,8 @@ interface CallState {
   /** Spans whose context went into a payload, by span id. */
   bySpanId: Map<string, Span>;
   identifiers: string[];
+  /** Bulk adds without create spans: the one send span and its carrier. */
+  send?: { span: Span; carrier: TraceCarrier | undefined };
 }
 
 const BULK: ReadonlySet<string> = new Set(["addJobs", "addRawJobs"]);
@@ -58,11 +62,19 @@ export class Producer {
 
   #attrCache = new Map<string, Attributes>();
 
+  #createSpans: boolean;
+
   /** `tracer` undefined: metrics only (no `beforeJobSchedule`, so failed adds count without a task). */
-  constructor(tracer: Tracer | undefined, system: string, metrics: Instruments | undefined) {
+  constructor(
+    tracer: Tracer | undefined,
+    system: string,
+    metrics: Instruments | undefined,
+    createSpans = true,
+  ) {
     this.#tracer = tracer;
     this.#system = system;
     this.#metrics = metrics;
+    this.#createSpans = createSpans;
   }
 
   /** `beforeJobSchedule` (only with a tracer): start the job's span, write its context into the payload. */
@@ -82,6 +94,7 @@ export class Producer {
       this.#calls.set(ctx.call, state);
     }
     state.identifiers.push(ctx.identifier);
+    if (state.bulk && !this.#createSpans) return this.#shared(state, ctx.method, ctx.payload);
     const op = state.bulk ? "create" : "send";
     const attributes: Attributes = {
       [ATTR.system]: this.#system,
@@ -144,16 +157,48 @@ export class Producer {
       span.end();
       ended.add(span);
     };
+    if (state.send) return this.#endShared(state, ev);
     if (!state.bulk) finish(state.spans[0], ev.jobs[0]?.id ?? "");
-    else {for (const job of ev.jobs) {
-        finish(state.bySpanId.get(traceOf(job.payload)?.span_id ?? ""), job.id);
-      }}
+    for (const job of state.bulk ? ev.jobs : []) {
+      finish(state.bySpanId.get(traceOf(job.payload)?.span_id ?? ""), job.id);
+    }
     for (const span of state.spans) {
       if (ended.has(span)) continue;
       span.setAttribute(SPOOL.notAdded, true); // skipped by a hook, or its job came back changed
       span.end();
     }
     if (state.bulk && state.bySpanId.size > 0) this.#bulkSend(state, ev);
+  }
+
+  /** A bulk add without create spans: every job carries the one send span's context. */
+  #shared(state: CallState, method: string, payload: unknown): ScheduleDecision {
+    if (!state.send) {
+      const span = this.#tracer!.startSpan("send", {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          ...this.#attrs("send", undefined, {}),
+          [ATTR.operationType]: "send",
+          [SPOOL.addMethod]: method,
+        },
+      }, state.parent);
+      state.spans.push(span);
+      state.send = { span, carrier: carrierOf(span.spanContext()) };
+    }
+    if (!state.send.carrier) return undefined;
+    const next = writeCarrier(payload, state.send.carrier);
+    return next === payload ? undefined : { payload: next };
+  }
+
+  #endShared(state: CallState, ev: HookEvents["job:added"]): void {
+    const span = state.send!.span;
+    const ids = new Set(ev.jobs.map((j) => j.identifier));
+    if (ids.size === 1) {
+      const [only] = ids;
+      span.updateName(`send ${only}`);
+      span.setAttribute(ATTR.destination, only);
+    }
+    span.setAttribute(ATTR.batchCount, ev.jobs.length);
+    span.end();
   }
 
   /** The CLIENT `send` span of a bulk add, linked to its create spans. */
