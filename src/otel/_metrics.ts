@@ -21,38 +21,52 @@ export interface Instruments {
 
 /** Create the instruments on `meter`. */
 export function createInstruments(meter: Meter): Instruments {
-  const seconds = (name: string, description: string) =>
+  const counter = (name: string, unit: string, description: string) =>
+    meter.createCounter(name, { unit, description });
+  const histogram = (name: string, unit: string, description: string, buckets: readonly number[]) =>
     meter.createHistogram(name, {
-      unit: "s",
+      unit,
       description,
-      advice: { explicitBucketBoundaries: [...DURATION_BUCKETS] },
+      advice: { explicitBucketBoundaries: [...buckets] },
     });
   return {
-    sent: meter.createCounter(METRIC.sent, {
-      unit: "{message}",
-      description: "Jobs Spool attempted to add (error.type set when the add failed)",
-    }),
-    consumed: meter.createCounter(METRIC.consumed, {
-      unit: "{message}",
-      description: "Job attempts delivered to a task (or settled by a beforeJobRun hook)",
-    }),
-    processDuration: seconds(METRIC.processDuration, "Duration of job attempts"),
-    operationDuration: seconds(
-      METRIC.operationDuration,
-      "Duration of adds (send) and fetches (receive) against the database",
+    sent: counter(
+      METRIC.sent,
+      "{message}",
+      "Jobs Spool attempted to add (error.type set when the add failed)",
     ),
-    fetchSize: meter.createHistogram(METRIC.fetchSize, {
-      unit: "{message}",
-      description: "Jobs locked per fetch",
-      advice: { explicitBucketBoundaries: [...FETCH_SIZE_BUCKETS] },
-    }),
-    failures: meter.createCounter(METRIC.failures, {
-      unit: "{job}",
-      description: "Failed job attempts, by task (spool.job.permanent when no attempt is left)",
-    }),
-    retries: meter.createCounter(METRIC.retries, {
-      unit: "{job}",
-      description: "Failed job attempts scheduled to run again, by task",
-    }),
+    consumed: counter(
+      METRIC.consumed,
+      "{message}",
+      "Job attempts that settled (completed or failed) on this worker",
+    ),
+    processDuration: histogram(
+      METRIC.processDuration,
+      "s",
+      "Duration of job attempts",
+      DURATION_BUCKETS,
+    ),
+    operationDuration: histogram(
+      METRIC.operationDuration,
+      "s",
+      "Duration of adds (send) and fetches (receive) against the database",
+      DURATION_BUCKETS,
+    ),
+    fetchSize: histogram(
+      METRIC.fetchSize,
+      "{message}",
+      "Jobs locked per fetch",
+      FETCH_SIZE_BUCKETS,
+    ),
+    failures: counter(
+      METRIC.failures,
+      "{job}",
+      "Failed job attempts, by task (spool.job.permanent when no attempt is left)",
+    ),
+    retries: counter(
+      METRIC.retries,
+      "{job}",
+      "Failed job attempts scheduled to run again, by task",
+    ),
   };
 }
