@@ -1,7 +1,7 @@
 /**
  * Deno's built-in OpenTelemetry (`OTEL_DENO=true`, nothing else): a child
  * `deno` process runs a worker with `otelPlugin()` and exports to a small
- * OTLP/HTTP (JSON) receiver on 127.0.0.1, which records the spans it is sent.
+ * OTLP/HTTP (JSON) receiver on 127.0.0.1, which records the spans and metrics it is sent.
  * Deno only: Bun has no built-in OpenTelemetry.
  */
 import assert from "node:assert/strict";
@@ -25,8 +25,22 @@ test(
   async () => {
     const db = await setupDb("otel_deno");
     const spans: OtlpSpan[] = [];
+    const metricNames = new Set<string>();
+    let bounds: number[] | undefined;
     const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
       const body = await req.json().catch(() => ({}));
+      if (new URL(req.url).pathname === "/v1/metrics") {
+        for (const rm of body.resourceMetrics ?? []) {
+          for (const sm of rm.scopeMetrics ?? []) {
+            for (const m of sm.metrics ?? []) {
+              metricNames.add(m.name);
+              if (m.name === "messaging.process.duration") {
+                bounds = m.histogram?.dataPoints?.[0]?.explicitBounds;
+              }
+            }
+          }
+        }
+      }
       if (new URL(req.url).pathname === "/v1/traces") {
         for (const rs of body.resourceSpans ?? []) {
           for (const ss of rs.scopeSpans ?? []) spans.push(...(ss.spans ?? []));
@@ -73,6 +87,30 @@ test(
       assert.equal(send.parentSpanId, byName("request").spanId);
       assert.deepEqual(process.links?.map((l) => l.spanId), [send.spanId]);
       assert.equal(byName("inside the task").parentSpanId, process.spanId);
+      // Deno exports metrics at exit too; its meter honours the bucket advice.
+      for (
+        const name of [
+          "messaging.client.sent.messages",
+          "messaging.client.consumed.messages",
+          "messaging.process.duration",
+        ]
+      ) assert.ok(metricNames.has(name), `${name} not among ${[...metricNames].join(", ")}`);
+      assert.deepEqual(bounds, [
+        0.005,
+        0.01,
+        0.025,
+        0.05,
+        0.075,
+        0.1,
+        0.25,
+        0.5,
+        0.75,
+        1,
+        2.5,
+        5,
+        7.5,
+        10,
+      ]);
     } finally {
       await server.shutdown();
       await db.close();
