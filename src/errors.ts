@@ -15,7 +15,8 @@ export type SpoolErrorCode =
   | "NOT_SUPPORTED"
   | "SHUTDOWN"
   | "JOB_SKIPPED"
-  | "JOB_REJECTED";
+  | "JOB_REJECTED"
+  | "HOOK_FAILED";
 
 /**
  * Base class of every error Spool throws on purpose.

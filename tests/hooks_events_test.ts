@@ -24,7 +24,11 @@ function recorder(): { plugin: Plugin; events: Recorded[]; names(): string[] } {
     name: "recorder",
     setup(api) {
       for (const name of hookNames()) {
-        if (name === "beforeJobRun" || name === "beforeJobSchedule") continue;
+        if (name === "beforeJobRun" || name === "beforeJobSchedule" || name === "aroundJobRun") {
+          continue;
+        }
+        // Fired per fetch and per add: tested in tests/hooks_around_test.ts.
+        if (name === "worker:fetch" || name === "job:added") continue;
         const event = name as HookEventName;
         api.on(event, (ctx: unknown) => void events.push({ event, ctx } as Recorded));
       }

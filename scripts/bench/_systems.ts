@@ -8,6 +8,7 @@ import type { Worker, WorkerOptions } from "../../src/worker/types.ts";
 import { defineTask } from "../../src/task/define_task.ts";
 import { createWorkerUtils } from "../../src/utils/worker_utils.ts";
 import { silentLogger } from "../../src/logger.ts";
+import type { Plugin } from "../../src/hooks/types.ts";
 
 /** Worker settings of a benchmark mode. */
 export type Mode = "defaults" | "batched";
@@ -37,8 +38,13 @@ function withAppName(url: string, name: string): string {
   return u.toString();
 }
 
-/** Spool, from source. */
-export function spoolSystem(url: string, schema: string, tag: string): BenchSystem {
+/** Spool, from source (with `plugins` on its WorkerUtils and worker, if given). */
+export function spoolSystem(
+  url: string,
+  schema: string,
+  tag: string,
+  plugins?: Plugin[],
+): BenchSystem {
   let onJob: (i: number) => void = () => {};
   const task = defineTask({
     identifier: "bench",
@@ -49,6 +55,7 @@ export function spoolSystem(url: string, schema: string, tag: string): BenchSyst
     database: withAppName(url, `${tag}_utils`),
     schema,
     logger: silentLogger,
+    plugins,
   });
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
@@ -73,6 +80,7 @@ export function spoolSystem(url: string, schema: string, tag: string): BenchSyst
         tasks: [task],
         logger: silentLogger,
         noHandleSignals: true,
+        plugins,
         ...(mode === "batched"
           ? {
             localQueue: {

@@ -9,6 +9,7 @@ import process from "node:process";
 import { performance } from "node:perf_hooks";
 import { BackendCpu, clientCpuMicros, peakRssMiB, percentile, sleep } from "./_measure.ts";
 import { type BenchSystem, graphileSystem, type Mode, spoolSystem } from "./_systems.ts";
+import type { OtelVariant } from "./_otel_variant.ts";
 
 /** What main.ts passes. */
 export interface ChildConfig {
@@ -20,6 +21,8 @@ export interface ChildConfig {
   batch: number;
   concurrency: number;
   latencySamples: number;
+  /** Spool only: run with the OTel plugin (see `otel.ts`). */
+  otel?: OtelVariant;
 }
 
 /** What the child prints. */
@@ -47,8 +50,11 @@ function within<T>(p: Promise<T>, ms: number): Promise<T | "timeout"> {
 
 const cfg = JSON.parse(process.argv[process.argv.length - 1]) as ChildConfig;
 const tag = `bench_${cfg.system === "spool" ? "spool" : "gw"}_${process.pid}`;
+const plugins = cfg.otel && cfg.otel !== "none"
+  ? [(await import("./_otel_variant.ts")).otelVariant(cfg.otel)]
+  : undefined;
 const sys: BenchSystem = cfg.system === "spool"
-  ? spoolSystem(cfg.url, cfg.schema, tag)
+  ? spoolSystem(cfg.url, cfg.schema, tag, plugins)
   : await graphileSystem(cfg.url, cfg.schema, tag);
 const probe = new BackendCpu(cfg.url, tag);
 

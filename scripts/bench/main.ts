@@ -13,12 +13,11 @@
  * See docs/performance.md.
  */
 import process from "node:process";
-import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, hostname } from "node:os";
-import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import type { ChildConfig, ChildResult } from "./child.ts";
+import { runChild } from "./_run_child.ts";
 import type { Mode } from "./_systems.ts";
 
 type SystemName = ChildConfig["system"];
@@ -49,26 +48,6 @@ const schemas: Record<SystemName, string> = {
   "spool": "spool_bench",
   "graphile-worker": "gw_bench",
 };
-const childPath = fileURLToPath(new URL("./child.ts", import.meta.url));
-
-function runChild(config: ChildConfig): Promise<ChildResult> {
-  const argv = isBun
-    ? [childPath, JSON.stringify(config)]
-    : ["run", "-A", childPath, JSON.stringify(config)];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const line = out.split("\n").find((l) => l.startsWith("BENCH_RESULT "));
-      if (code !== 0 || !line) {
-        reject(new Error(`${config.system} (${config.mode}) exited with ${code}:\n${out}`));
-      } else resolve(JSON.parse(line.slice("BENCH_RESULT ".length)));
-    });
-  });
-}
-
 const admin = postgres(url, { max: 1, onnotice: () => {} });
 const [{ version }] = await admin`select current_setting('server_version') as version`;
 for (const s of Object.values(schemas)) await admin.unsafe(`drop schema if exists "${s}" cascade`);

@@ -21,6 +21,8 @@ const HOOK_NAMES: ReadonlySet<string> = new Set<HookName>([
   "worker:shutdown",
   "worker:error",
   "job:fetch",
+  "worker:fetch",
+  "job:added",
   "job:start",
   "job:complete",
   "job:fail",
@@ -34,6 +36,7 @@ const HOOK_NAMES: ReadonlySet<string> = new Set<HookName>([
   "recovery:sweep",
   "beforeJobRun",
   "beforeJobSchedule",
+  "aroundJobRun",
 ]);
 
 /** The hook names a plugin can register (observer events and interceptors). */

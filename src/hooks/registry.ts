@@ -13,6 +13,7 @@
  */
 import type { Logger } from "../logger.ts";
 import type { Clock } from "../runtime/types.ts";
+import { composeRunWrappers } from "./run_wrapper.ts";
 import type {
   BeforeJobRunContext,
   BeforeJobScheduleContext,
@@ -20,6 +21,7 @@ import type {
   HookEvents,
   HookJobOptions,
   HookName,
+  RunWrapper,
 } from "./types.ts";
 
 /** One registered handler and the plugin that registered it. */
@@ -77,6 +79,17 @@ export class HookRegistry {
   /** True when no hook at all is registered. */
   get empty(): boolean {
     return this.#entries.size === 0;
+  }
+
+  /** Milliseconds now, on the registry's clock (for the durations hooks report). */
+  now(): number {
+    return this.#clock.now();
+  }
+
+  /** The composed `aroundJobRun` wrappers, or undefined when none is registered. */
+  runWrapper(): RunWrapper | undefined {
+    const list = this.#entries.get("aroundJobRun");
+    return list ? composeRunWrappers(list, this.#logger) : undefined;
   }
 
   /** Whether any handler is registered for `name`. */

@@ -49,39 +49,101 @@ export interface CronDueLike {
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** `beforeJobSchedule` for WorkerUtils' add paths. */
+/** A job an add path wrote (the fields of `Job` the `job:added` event reports). */
+export interface AddedJobLike {
+  id: string;
+  taskIdentifier: string;
+  payload: unknown;
+}
+
+/**
+ * `beforeJobSchedule` and `job:added` for WorkerUtils' add paths: run the
+ * interceptors, then the insert, then tell the `job:added` observers.
+ */
 export class ScheduleHooks {
   #registry: HookRegistry;
+  #intercept: boolean;
+  #added: boolean;
 
   constructor(registry: HookRegistry) {
     this.#registry = registry;
+    this.#intercept = registry.has("beforeJobSchedule");
+    this.#added = registry.has("job:added");
   }
 
-  /** Hooks for the add paths, or undefined when no `beforeJobSchedule` is registered. */
+  /** Hooks for the add paths, or undefined when neither `beforeJobSchedule` nor `job:added` is registered. */
   static of(registry: HookRegistry | undefined): ScheduleHooks | undefined {
-    return registry?.has("beforeJobSchedule") ? new ScheduleHooks(registry) : undefined;
+    return registry?.has("beforeJobSchedule") || registry?.has("job:added")
+      ? new ScheduleHooks(registry)
+      : undefined;
   }
 
-  /** Run the interceptors on one job; throws when it is skipped or refused. */
-  async one<T extends AddInputLike>(input: T, method: string): Promise<T> {
-    const out = await this.#apply(input, method);
-    if ("skip" in out) throw new JobSkippedError(String(input.identifier), out.plugin);
-    return out.input;
+  /** One job: interceptors (a skip throws), `insert`, then `job:added`. */
+  add<T extends AddInputLike, J extends AddedJobLike>(
+    input: T,
+    method: string,
+    insert: (input: T) => Promise<J>,
+  ): Promise<J> {
+    return this.#around(method, async (call, timed) => {
+      const out = this.#intercept ? await this.#apply(input, method, call) : { input };
+      if ("skip" in out) throw new JobSkippedError(String(input.identifier), out.plugin);
+      return [await timed(() => insert(out.input))];
+    }).then((jobs) => jobs[0]);
   }
 
-  /** Run the interceptors on every job; skipped jobs are left out, a refusal throws. */
-  async many<T extends AddInputLike>(inputs: readonly T[], method: string): Promise<T[]> {
-    const out: T[] = [];
-    for (const input of inputs) {
-      const r = await this.#apply(input, method);
-      if (!("skip" in r)) out.push(r.input);
+  /** Many jobs: interceptors (skipped jobs are left out), `insert`, then `job:added`. */
+  addMany<T extends AddInputLike, J extends AddedJobLike>(
+    inputs: readonly T[],
+    method: string,
+    insert: (inputs: T[]) => Promise<J[]>,
+  ): Promise<J[]> {
+    return this.#around(method, async (call, timed) => {
+      const kept: T[] = [];
+      for (const input of inputs) {
+        const r = this.#intercept ? await this.#apply(input, method, call) : { input };
+        if (!("skip" in r)) kept.push(r.input);
+      }
+      return await timed(() => insert(kept));
+    });
+  }
+
+  async #around<J extends AddedJobLike>(
+    method: string,
+    body: (call: object, timed: <R>(fn: () => Promise<R>) => Promise<R>) => Promise<J[]>,
+  ): Promise<J[]> {
+    const call = {};
+    let durationMs = 0;
+    const registry = this.#registry;
+    const timed = async <R>(fn: () => Promise<R>): Promise<R> => {
+      const at = registry.now();
+      try {
+        return await fn();
+      } finally {
+        durationMs = Math.max(0, registry.now() - at);
+      }
+    };
+    let jobs: J[];
+    try {
+      jobs = await body(call, timed);
+    } catch (error) {
+      if (this.#added) registry.emit("job:added", { method, call, jobs: [], durationMs, error });
+      throw error;
     }
-    return out;
+    if (this.#added) {
+      const added = jobs.map((j) => ({
+        id: j.id,
+        identifier: j.taskIdentifier,
+        payload: j.payload,
+      }));
+      registry.emit("job:added", { method, call, jobs: added, durationMs });
+    }
+    return jobs;
   }
 
   async #apply<T extends AddInputLike>(
     input: T,
     method: string,
+    call: object,
   ): Promise<{ input: T } | { skip: true; plugin: string }> {
     const { identifier, options } = input;
     // Malformed input is left to the add path's checks, which name the bad field.
@@ -94,6 +156,7 @@ export class ScheduleHooks {
       identifier,
       payload: input.payload,
       options: options as HookJobOptions | undefined,
+      call,
     });
     if ("skip" in verdict) return verdict;
     if ("fail" in verdict) {

@@ -25,24 +25,48 @@ export interface HookJob {
   readonly payload: unknown;
   /** Attempts including the current one. */
   readonly attempts: number;
+  /** Attempts allowed in all. */
   readonly maxAttempts: number;
+  /** Job key, if any. */
   readonly key: string | null;
+  /** Named queue, if any. */
   readonly queueName: string | null;
+  /** When the job became (or becomes) runnable. */
   readonly runAt: Date;
+  /** Lower runs first. */
   readonly priority: number;
+  /** Flag names set on the job. */
   readonly flags: readonly string[];
+  /** When the job was added. */
   readonly createdAt: Date;
 }
 
 /** Job options as a schedule interceptor sees and returns them (the `JobOptions` shape). */
 export interface HookJobOptions {
+  /** Named queue (jobs of one queue run one at a time). */
   queueName?: string;
+  /** Run no earlier than this. */
   runAt?: Date;
+  /** Lower runs first. */
   priority?: number;
+  /** Attempts allowed in all. */
   maxAttempts?: number;
+  /** Job key (deduplication and replacement). */
   jobKey?: string;
+  /** What an add with an existing key does. */
   jobKeyMode?: "replace" | "preserve_run_at" | "unsafe_dedupe";
+  /** Flag names (see `forbiddenFlags`). */
   flags?: string[];
+}
+
+/** A job an add wrote, as the `job:added` event reports it. */
+export interface HookAddedJob {
+  /** bigint id, as a string. */
+  readonly id: string;
+  /** Task identifier. */
+  readonly identifier: string;
+  /** The payload as stored (a `_trace` written by a plugin included). */
+  readonly payload: unknown;
 }
 
 /** Where a worker error came from. */
@@ -65,6 +89,28 @@ export interface HookEvents {
   "worker:error": { workerId: string; source: WorkerErrorSource; error: unknown };
   /** A fetch locked this job for the worker. */
   "job:fetch": { workerId: string; job: HookJob };
+  /**
+   * A fetch statement returned: it asked for `requested` jobs, locked
+   * `fetched`, and took `durationMs` (fires before the `job:fetch` events of
+   * its jobs, also for empty fetches).
+   */
+  "worker:fetch": { workerId: string; requested: number; fetched: number; durationMs: number };
+  /**
+   * An add call (WorkerUtils, a transaction adder or a task's `ctx.addJob…`)
+   * finished. `jobs` are the jobs it wrote, in order (empty when it failed or
+   * every job was skipped); `error` is set when it failed (nothing was added)
+   * and is what the add throws. `durationMs` covers the checks and the
+   * database round trip, not the `beforeJobSchedule` interceptors. `call` is
+   * the object the `beforeJobSchedule` contexts of the same add carried. In a
+   * caller's transaction the jobs exist once that transaction commits.
+   */
+  "job:added": {
+    method: string;
+    call: object;
+    jobs: readonly HookAddedJob[];
+    durationMs: number;
+    error?: unknown;
+  };
   /** The task is about to run (after every `beforeJobRun` interceptor continued). */
   "job:start": { workerId: string; job: HookJob };
   /**
@@ -131,7 +177,9 @@ export type Observer<E extends HookEventName> = (ctx: HookEvents[E]) => unknown;
 
 /** Context of a `beforeJobRun` interceptor. */
 export interface BeforeJobRunContext {
+  /** The worker running the job. */
   workerId: string;
+  /** The job. */
   job: HookJob;
 }
 
@@ -160,6 +208,12 @@ export type BeforeJobScheduleContext =
     payload: unknown;
     /** Options as given. */
     options: HookJobOptions | undefined;
+    /**
+     * One object per add call, shared by every job of a bulk add and handed
+     * to the `job:added` event of the same call (a `WeakMap` key for state
+     * that spans the add).
+     */
+    call: object;
   }
   | {
     /** Added by the cron scheduler. */
@@ -193,9 +247,25 @@ export type ScheduleDecision =
   | { fail: string }
   | { payload?: unknown; options?: HookJobOptions };
 
+/**
+ * An `aroundJobRun` interceptor: wraps the task's execution. It must call
+ * `run()` once and should return (or await) its promise; whatever context it
+ * sets up around the call (an active span, an AsyncLocalStorage value) is
+ * the task's. The job's outcome is the task's: a rejection of `run()` fails
+ * the attempt whether or not the wrapper rethrows it, and a throw after
+ * `run()` settled is logged and ignored. A wrapper that throws before
+ * calling `run()`, or returns without calling it, fails the attempt. Not
+ * bounded by `hookTimeout` (it lasts as long as the task).
+ */
+export type RunWrapper = (ctx: BeforeJobRunContext, run: () => Promise<void>) => Promise<void>;
+
 /** Interceptors by name. */
 export interface Interceptors {
+  /** Wraps the task's execution (see {@linkcode RunWrapper}). */
+  aroundJobRun: RunWrapper;
+  /** Decides whether a fetched job runs (see {@linkcode RunDecision}). */
   beforeJobRun: (ctx: BeforeJobRunContext) => RunDecision | Promise<RunDecision>;
+  /** Decides whether and how a job is added (see {@linkcode ScheduleDecision}). */
   beforeJobSchedule: (
     ctx: BeforeJobScheduleContext,
   ) => ScheduleDecision | Promise<ScheduleDecision>;

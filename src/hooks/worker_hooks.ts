@@ -67,6 +67,11 @@ export class WorkerHooks {
   readonly gated: boolean;
   /** Local queue reporting, or undefined when no local queue event has observers. */
   readonly localQueue: LocalQueueEvents | undefined;
+  /**
+   * Run the task inside the `aroundJobRun` wrappers; undefined when none is
+   * registered (run it directly).
+   */
+  readonly aroundRun: ((row: HookJobRow, run: () => Promise<void>) => Promise<void>) | undefined;
   #workerId: string;
   #clock: Clock;
   #fetch: boolean;
@@ -89,6 +94,9 @@ export class WorkerHooks {
     this.#fail = has("job:fail");
     this.#retry = has("job:retry");
     this.#timed = this.#complete || this.#fail;
+    const wrapper = registry.runWrapper();
+    this.aroundRun = wrapper &&
+      ((row, run) => wrapper({ workerId: this.#workerId, job: this.view(row) }, run));
     this.localQueue = has("localQueue:refetchDelay:start") ||
         has("localQueue:refetchDelay:abort") || has("localQueue:refetchDelay:expired") ||
         has("localQueue:return")
@@ -110,16 +118,27 @@ export class WorkerHooks {
   ): ((count: number) => Promise<J[]>) | undefined {
     const jobs = this.#fetch;
     const errors = this.registry.has("worker:error");
-    if (!jobs && !errors) return undefined;
+    const fetches = this.registry.has("worker:fetch");
+    if (!jobs && !errors && !fetches) return undefined;
     const registry = this.registry;
     const workerId = this.#workerId;
     return async (count) => {
       let rows: J[];
+      const at = fetches ? this.#clock.now() : 0;
       try {
         rows = await fetch(count);
       } catch (error) {
         if (errors) registry.emit("worker:error", { workerId, source: "fetch", error });
         throw error;
+      }
+      if (fetches) {
+        const durationMs = Math.max(0, this.#clock.now() - at);
+        registry.emit("worker:fetch", {
+          workerId,
+          requested: count,
+          fetched: rows.length,
+          durationMs,
+        });
       }
       if (jobs) {
         for (const row of rows) registry.emit("job:fetch", { workerId, job: this.view(row) });

@@ -9,6 +9,7 @@ import { ValidationError } from "../errors.ts";
 import type { BatchTaskDefinition } from "../task/types.ts";
 import { describe } from "./job_options.ts";
 import { jsonProblem } from "./_json_check.ts";
+import { withoutTrace } from "../internal/trace_payload.ts";
 
 /** At most this many items are named in one message. */
 export const MAX_LISTED = 20;
@@ -65,7 +66,7 @@ export function checkBatchItemsForAdd(
     );
   }
   items.forEach((item, i) => {
-    const result = task.item.safeParse(item);
+    const result = task.item.safeParse(withoutTrace(item));
     if (!result.success) {
       throw new ValidationError(
         `items[${i}]`,
@@ -121,7 +122,7 @@ export function parseStoredBatch(
   const items: unknown[] = [];
   const bad: string[] = [];
   payload.forEach((raw, i) => {
-    const result = task.item.safeParse(raw);
+    const result = task.item.safeParse(withoutTrace(raw)); // `raw` keeps it for retries
     if (result.success) items.push(result.data);
     else bad.push(`[${i}] ${zodIssues(result.error)}`);
   });

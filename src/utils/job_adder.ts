@@ -81,16 +81,16 @@ export function createJobAdder(
   schema: string,
   hooks?: ScheduleHooks,
 ): JobAdder {
-  async function one(input: JobInput, what: string): Promise<Job> {
-    const job = normalizeJob(hooks ? await hooks.one(input, what) : input);
+  async function insertOne(input: JobInput, what: string): Promise<Job> {
+    const job = normalizeJob(input);
     const q = await queryable();
     const row = await dbCall(what, schema, () => jobAdd(q, schema, job));
     if (!row) throw new DatabaseError(NO_ROW);
     return jobFromRow(row);
   }
 
-  async function many(inputs: JobInput[], what: string): Promise<Job[]> {
-    const jobs = normalizeJobBatch(hooks ? await hooks.many(inputs, what) : inputs);
+  async function insertMany(inputs: JobInput[], what: string): Promise<Job[]> {
+    const jobs = normalizeJobBatch(inputs);
     if (jobs.length === 0) return [];
     const q = await queryable();
     const rows = await dbCall(what, schema, () => jobsAdd(q, schema, jobs));
@@ -98,6 +98,11 @@ export function createJobAdder(
     if (missing !== -1) throw new DatabaseError(`${NO_ROW} (jobs[${missing}])`);
     return rows.map((r) => jobFromRow(r!));
   }
+
+  const one = (input: JobInput, what: string): Promise<Job> =>
+    hooks ? hooks.add(input, what, (i) => insertOne(i, what)) : insertOne(input, what);
+  const many = (inputs: JobInput[], what: string): Promise<Job[]> =>
+    hooks ? hooks.addMany(inputs, what, (i) => insertMany(i, what)) : insertMany(inputs, what);
 
   return {
     addJob<P>(task: TaskDefinition<P>, payload: P, options?: JobOptions): Promise<Job> {

@@ -10,6 +10,7 @@ import { ValidationError } from "../errors.ts";
 import type { TaskDefinition } from "../task/types.ts";
 import type { JobKeyMode, JobOptions } from "./types.ts";
 import { jsonProblem } from "./_json_check.ts";
+import { withoutTrace } from "../internal/trace_payload.ts";
 
 /** The smallint range PostgreSQL uses for priority, attempts and max_attempts. */
 export const SMALLINT_MIN = -32768;
@@ -201,7 +202,7 @@ export function checkTask(task: unknown, field = "task"): TaskDefinition<unknown
 
 /** Check a typed payload with the task's zod schema; a failure quotes zod's issues. */
 function checkTypedPayload(task: TaskDefinition<unknown>, payload: unknown, field: string): void {
-  const result = task.payload.safeParse(payload);
+  const result = task.payload.safeParse(withoutTrace(payload)); // as the worker will parse it
   if (result.success) return;
   const issues = result.error.issues.map((issue) => {
     const path = issue.path.map(String).join(".");

@@ -31,6 +31,7 @@ import { runBatchJob } from "./batch_run.ts";
 import type { TaskRegistry } from "./registry.ts";
 import type { BackoffFunction } from "./types.ts";
 import type { WorkerHooks } from "../hooks/worker_hooks.ts";
+import { withoutTrace } from "../internal/trace_payload.ts";
 
 /** Hands jobs back to the database (see `src/sql/jobs_return.ts`). */
 export type ReturnJobs = (
@@ -286,7 +287,7 @@ export class JobPool {
       if ("fail" in verdict) ({ fail: failure, cause } = verdict); // else skipped: completes
     } else {
       hooks?.started(job);
-      try {
+      const run = async (): Promise<void> => {
         if (task.kind === "batch") {
           ({ failure, retryPayload } = await runBatchJob(
             task,
@@ -294,7 +295,7 @@ export class JobPool {
             () => new JobContext(context, jobInfo(job), this.#abort.signal),
           ));
         } else {
-          const parsed = task.payload.safeParse(job.payload);
+          const parsed = task.payload.safeParse(withoutTrace(job.payload));
           if (!parsed.success) {
             failure = `Invalid payload for task "${job.identifier}": ${
               z.prettifyError(parsed.error)
@@ -303,6 +304,9 @@ export class JobPool {
             await task.run(parsed.data, new JobContext(context, jobInfo(job), this.#abort.signal));
           }
         }
+      };
+      try {
+        await (hooks?.aroundRun ? hooks.aroundRun(job, run) : run());
       } catch (error) {
         failure = errorMessage(error);
         cause = error;
