@@ -15,7 +15,8 @@ export type SpoolErrorCode =
   | "NOT_SUPPORTED"
   | "SHUTDOWN"
   | "JOB_SKIPPED"
-  | "JOB_REJECTED";
+  | "JOB_REJECTED"
+  | "JOB_ABORTED";
 
 /**
  * Base class of every error Spool throws on purpose.

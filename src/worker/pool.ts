@@ -18,6 +18,17 @@
  * back, retried after the interrupted-job delay). A task that settles after
  * being handed back has its outcome ignored.
  *
+ * Running-job control (`job_abort.ts`): each job has its own
+ * `AbortController`. A timeout (a timer only for tasks that have one), a
+ * cancel or a lost lock aborts it with a {@linkcode JobAbortedError}; the
+ * outcome then follows the reason (timeout: a normal failure; cancelled:
+ * permanently failed; lock lost: handed back, attempt not counted). A task
+ * that has not settled `abortGrace` ms after its abort is abandoned: a
+ * warning names the job, the outcome is recorded by the reason, and a new
+ * slot takes the old one's place (the old one exits when its task settles).
+ * While fenced (`fence()`, the heartbeat could not be written for too long)
+ * no job starts and every running one is aborted (lock lost).
+ *
  * @module
  */
 import { z } from "zod";
@@ -31,6 +42,8 @@ import { runBatchJob } from "./batch_run.ts";
 import type { TaskRegistry } from "./registry.ts";
 import type { BackoffFunction } from "./types.ts";
 import type { WorkerHooks } from "../hooks/worker_hooks.ts";
+import { JobAbortedError } from "./job_abort.ts";
+import type { FailedJobRow } from "../sql/jobs_fail.ts";
 
 /** Hands jobs back to the database (see `src/sql/jobs_return.ts`). */
 export type ReturnJobs = (
@@ -52,6 +65,12 @@ export interface PoolConfig {
   returnJobs: ReturnJobs;
   /** Lifecycle hooks; undefined when no hook is registered (see `src/hooks/worker_hooks.ts`). */
   hooks?: WorkerHooks;
+  /** Worker-wide job timeout in ms (`null`/undefined: none); a task's own `timeout` wins. */
+  jobTimeout?: number | null;
+  /** Milliseconds an aborted task gets to settle before it is abandoned. @default {ABORT_GRACE_MS} */
+  abortGrace?: number;
+  /** Permanently fail a cancelled job this worker holds (see `src/sql/jobs_cancel.ts`). */
+  cancelRunning?: (id: string, message: string) => Promise<FailedJobRow | undefined>;
   /** Local queue (`size: 0` turns it off); see `local_queue.ts`. */
   localQueue: {
     size: number;
@@ -75,13 +94,31 @@ const SETTLING = 1;
 const INTERRUPTED = 2;
 /** The task finished and its completion is being written in the background. */
 const WRITING = 3;
+/** Aborted and did not settle within the grace: outcome recorded, slot replaced. */
+const ABANDONED = 4;
+
+/** Default milliseconds an aborted task gets to settle before it is abandoned. */
+export const ABORT_GRACE_MS = 2_000;
 
 interface ActiveJob {
   job: FetchedJob;
   state: number;
+  controller: AbortController;
+  /** Set once the job was aborted (the outcome then follows it). */
+  reason: JobAbortedError | undefined;
+  /** Cancels the timeout timer, later the abandon timer. */
+  cancelTimer: (() => void) | undefined;
+}
+
+function activeJob(job: FetchedJob, reason?: JobAbortedError): ActiveJob {
+  return { job, state: RUNNING, controller: new AbortController(), reason, cancelTimer: undefined };
 }
 
 type Mode = "idle" | "continuous" | "once" | "stopping";
+
+/** Why jobs are aborted while the pool is fenced. */
+const FENCED =
+  "the heartbeat could not be written for too long; another worker may recover the job";
 
 /** Message stored in `last_error` of a job handed back by shutdown. */
 export const INTERRUPTED_MESSAGE = "Job interrupted: the worker shut down before it finished";
@@ -92,8 +129,8 @@ export class JobPool {
   #mode: Mode = "idle";
   #queue: LocalQueue;
   #generation = 0;
-  #abort = new AbortController();
-  #active = new Set<ActiveJob>();
+  #active = new Map<string, ActiveJob>();
+  #fenced = false;
   #once: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   #onceError: unknown;
   #interrupting: Promise<void> = Promise.resolve();
@@ -147,6 +184,53 @@ export class JobPool {
     this.#queue.nudge(count);
   }
 
+  /**
+   * Abort job `id` with `reason` when it runs here ("running"), or take it out
+   * of the local queue and record the outcome without running it ("queued").
+   * Undefined when this pool does not hold it, or it has already settled.
+   */
+  abortJob(id: string, reason: JobAbortedError): "running" | "queued" | undefined {
+    const active = this.#active.get(id);
+    if (active) return this.#abortActive(active, reason) ? "running" : undefined;
+    const [job] = this.#queue.remove(new Set([id]));
+    if (!job) return undefined;
+    void this.#settleAborted(activeJob(job, reason), true);
+    return "queued";
+  }
+
+  /** Ids of the jobs running now (not settled). */
+  runningIds(): string[] {
+    const ids: string[] = [];
+    for (const a of this.#active.values()) if (a.state === RUNNING) ids.push(a.job.id);
+    return ids;
+  }
+
+  /** True while fenced: no job starts. */
+  get fenced(): boolean {
+    return this.#fenced;
+  }
+
+  /**
+   * The worker can no longer prove it holds its jobs: abort every running job
+   * and every queued one (lock lost), and start none until `unfence()`.
+   */
+  fence(): void {
+    this.#fenced = true;
+    for (const active of this.#active.values()) {
+      this.#abortActive(active, JobAbortedError.lockLost(active.job.id, FENCED));
+    }
+    for (const job of this.#queue.remove()) {
+      void this.#settleAborted(activeJob(job, JobAbortedError.lockLost(job.id, FENCED)), true);
+    }
+  }
+
+  /** The heartbeat was written again: jobs may start. */
+  unfence(): void {
+    if (!this.#fenced) return;
+    this.#fenced = false;
+    this.nudge();
+  }
+
   /** Graceful shutdown; see the module doc. Resolves when no job is held any more. */
   async stop(options: PoolStopOptions): Promise<void> {
     if (this.#mode === "idle") return;
@@ -176,12 +260,13 @@ export class JobPool {
   }
 
   #interrupt(retryDelayMs: number): void {
-    this.#abort.abort(new Error("The worker is shutting down"));
     const ids: string[] = [];
-    for (const active of this.#active) {
+    for (const active of this.#active.values()) {
       if (active.state !== RUNNING) continue;
+      active.cancelTimer?.();
+      active.controller.abort(JobAbortedError.shutdown(active.job.id));
       active.state = INTERRUPTED;
-      this.#active.delete(active);
+      this.#active.delete(active.job.id);
       ids.push(active.job.id);
     }
     if (ids.length === 0) return;
@@ -196,7 +281,7 @@ export class JobPool {
 
   #begin(mode: "continuous" | "once"): void {
     this.#mode = mode;
-    this.#abort = new AbortController();
+    this.#fenced = false;
     this.#onceError = undefined;
     const generation = ++this.#generation;
     // Start the queue first: a slot's take() on an idle queue returns undefined at once.
@@ -222,8 +307,8 @@ export class JobPool {
       const job = await queue.take();
       if (job === undefined) return;
       queue.started();
-      const active: ActiveJob = { job, state: RUNNING };
-      this.#active.add(active);
+      const active = activeJob(job);
+      this.#active.set(job.id, active);
       try {
         await this.#execute(active);
       } catch (error) {
@@ -232,7 +317,9 @@ export class JobPool {
           error: String(error),
         });
       }
-      this.#active.delete(active);
+      // ABANDONED: a replacement slot runs in this one's place; the outcome was recorded.
+      if (active.state === ABANDONED) return;
+      if (this.#active.get(job.id) === active) this.#active.delete(job.id);
       // INTERRUPTED: already handed back and released; WRITING: released once written.
       if (active.state !== INTERRUPTED && active.state !== WRITING) {
         queue.release(1, job.job_queue_id !== null);
@@ -279,19 +366,31 @@ export class JobPool {
     let cause: unknown;
     const task = registry.get(job.identifier);
     const hooks = this.#config.hooks;
+    if (this.#fenced) {
+      active.reason = JobAbortedError.lockLost(job.id, FENCED);
+      return await this.#settleAborted(active, false);
+    }
     const verdict = hooks?.gated && task ? await hooks.beforeRun(job) : undefined;
     if (!task) {
       failure = `Task "${job.identifier}" is not registered with this worker`;
     } else if (verdict) {
       if ("fail" in verdict) ({ fail: failure, cause } = verdict); // else skipped: completes
-    } else {
+    } else if (active.reason === undefined) { // not aborted while an interceptor ran
       hooks?.started(job);
+      const timeout = task.timeout === undefined ? this.#config.jobTimeout : task.timeout;
+      if (timeout) {
+        active.cancelTimer = this.#config.clock.setTimeout(
+          () => this.#abortActive(active, JobAbortedError.timeout(job.id, timeout)),
+          timeout,
+        );
+      }
+      const signal = active.controller.signal;
       try {
         if (task.kind === "batch") {
           ({ failure, retryPayload } = await runBatchJob(
             task,
             job.payload,
-            () => new JobContext(context, jobInfo(job), this.#abort.signal),
+            () => new JobContext(context, jobInfo(job), signal),
           ));
         } else {
           const parsed = task.payload.safeParse(job.payload);
@@ -300,7 +399,7 @@ export class JobPool {
               z.prettifyError(parsed.error)
             }`;
           } else {
-            await task.run(parsed.data, new JobContext(context, jobInfo(job), this.#abort.signal));
+            await task.run(parsed.data, new JobContext(context, jobInfo(job), signal));
           }
         }
       } catch (error) {
@@ -308,14 +407,73 @@ export class JobPool {
         cause = error;
       }
     }
-    if (active.state === INTERRUPTED) return;
+    if (active.state === INTERRUPTED || active.state === ABANDONED) return;
+    active.cancelTimer?.();
+    if (active.reason) return await this.#settleAborted(active, false);
     active.state = SETTLING;
     if (failure === undefined) return this.#completeInBackground(active);
     else await this.#fail(job, failure, retryPayload, cause);
   }
 
+  /** Abort a running job once; a task that then does not settle within the grace is abandoned. */
+  #abortActive(active: ActiveJob, reason: JobAbortedError): boolean {
+    if (active.state !== RUNNING || active.reason !== undefined) return false;
+    active.reason = reason;
+    active.cancelTimer?.();
+    const grace = this.#config.abortGrace ?? ABORT_GRACE_MS;
+    active.cancelTimer = this.#config.clock.setTimeout(() => this.#abandon(active, grace), grace);
+    active.controller.abort(reason);
+    return true;
+  }
+
+  #abandon(active: ActiveJob, grace: number): void {
+    if (active.state !== RUNNING) return;
+    active.state = ABANDONED;
+    const { job, reason } = active;
+    this.#config.logger.warn(
+      `Job ${job.id} (${job.identifier}) did not stop within ${grace} ms of its abort ` +
+        `(${reason?.kind}); its outcome will be discarded and its slot is freed`,
+      { jobId: job.id, task: job.identifier, reason: reason?.message },
+    );
+    if (this.#active.get(job.id) === active) this.#active.delete(job.id);
+    this.#queue.finished();
+    // The old slot is still awaiting the task; a new one keeps `concurrency` slots working.
+    if (this.#mode === "continuous" || this.#mode === "once") void this.#slot(this.#generation);
+    void this.#settleAborted(active, true);
+  }
+
+  /** Record the outcome of an aborted job by its reason; `release`: also release it from the queue. */
+  async #settleAborted(active: ActiveJob, release: boolean): Promise<void> {
+    if (active.state === RUNNING) active.state = SETTLING;
+    const { job, reason } = active;
+    try {
+      if (reason?.kind === "timeout") await this.#fail(job, reason.message, undefined, reason);
+      else if (reason?.kind === "cancelled") await this.#finishCancelled(job, reason);
+      else await this.#handBack([job.id], {}); // lock lost: nothing charged, a no-op if not ours
+    } catch (error) {
+      this.#config.logger.error(`Job ${job.id} could not be recorded after its abort`, {
+        error: String(error),
+      });
+    } finally {
+      if (release) this.#queue.release(1, job.job_queue_id !== null);
+    }
+  }
+
+  async #finishCancelled(job: FetchedJob, reason: JobAbortedError): Promise<void> {
+    const row = await this.#config.cancelRunning?.(job.id, reason.message);
+    this.#config.hooks?.failed(job, reason.message, reason, row, undefined);
+    if (row) {
+      this.#config.logger.info(`Job ${job.id} (${job.identifier}) cancelled`, {
+        jobId: job.id,
+        task: job.identifier,
+        error: reason.message,
+      });
+    }
+  }
+
   async #fail(job: FetchedJob, message: string, payload?: unknown[], cause?: unknown) {
-    const { backoff, completer, logger } = this.#config;
+    const { completer, logger } = this.#config;
+    const backoff = this.#config.registry.get(job.identifier)?.backoff ?? this.#config.backoff;
     let delaySeconds: number | undefined;
     if (backoff) {
       try {
