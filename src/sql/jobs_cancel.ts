@@ -52,7 +52,7 @@ function cancelText(schema: string): string {
   // $1 ids, $2 key, $3 last_error, $4 reason (null when none), $5 channel
   const text = `with targets as materialized (
   select j.id, j.locked_by, j.attempts, j.max_attempts from ${s}._private_jobs j
-  where j.id = any($1::bigint[]) or j.key = $2::text
+  where j.id = any(string_to_array($1::text, ',')::bigint[]) or j.key = $2::text
   for update
 ), failed as (
   update ${s}._private_jobs as jobs
@@ -81,7 +81,7 @@ export async function jobsCancel(
   const { rows } = await exec.query<JobsCancelRow & { workers: number }>(
     cancelText(params.schema),
     [
-      [...params.ids],
+      params.ids.join(","), // ids are checked numeric strings; text avoids array typing
       params.key,
       cancelMessage(params.reason),
       params.reason ?? null,

@@ -22,10 +22,10 @@ export async function jobsStillHeld(
     const s = quoteIdent(params.schema);
     text = `select j.id::text as id from ${s}._private_jobs j
   left join ${s}._private_job_queues q on q.id = j.job_queue_id
-  where j.id = any($2::bigint[]) and j.locked_by = $1::text
+  where j.id = any(string_to_array($2::text, ',')::bigint[]) and j.locked_by = $1::text
     and (j.job_queue_id is null or q.locked_by = $1::text)`;
     cache.set(params.schema, text);
   }
-  const { rows } = await exec.query<{ id: string }>(text, [params.workerId, [...params.ids]]);
+  const { rows } = await exec.query<{ id: string }>(text, [params.workerId, params.ids.join(",")]);
   return new Set(rows.map((r) => r.id));
 }
