@@ -104,7 +104,9 @@ export class HeartbeatService {
     const sentAt = this.#config.clock.now();
     try {
       const { inserted } = await workerHeartbeat(db, { schema, workerId, metadata });
-      const afterFailures = this.#failures > 0;
+      // A renewal slower than the interval may have waited for a new connection too.
+      const afterFailures = this.#failures > 0 ||
+        this.#config.clock.now() - sentAt > this.#config.interval;
       if (this.#failures > 0) {
         logger.info(`Heartbeat of worker ${workerId} renewed after ${this.#failures} failure(s)`);
       }
