@@ -314,6 +314,36 @@ test("cancel by key of a running job; a job fetched but not started is failed wi
   }
 });
 
+test("a cancel that arrives while the job's failure is being written still stops its retries", async () => {
+  await db.sql.unsafe(`delete from ${db.s}._private_jobs`);
+  let runs = 0;
+  const task = defineTask({
+    identifier: "fails_then_cancelled",
+    payload: z.object({}),
+    backoff: () => 0,
+    run() {
+      runs++;
+      throw new Error("boom");
+    },
+  });
+  // The failure write waits 1.5 s, so the cancel lands while it is pending.
+  const { worker, stop } = await startWorker([task], { failJobBatchDelay: 1500 });
+  try {
+    const job = await worker.utils.addJob(task, {});
+    await waitFor("the task to fail", () => runs === 1);
+    const result = await worker.utils.cancelJobs([job.id], { reason: "late" });
+    assert.deepEqual(result, { cancelled: [], running: [job.id] });
+    await waitFor("the job to be cancelled after its failure was written", async () => {
+      const row = await jobRow(job.id);
+      return row?.last_error === "cancelled: late" && row.attempts === row.max_attempts;
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(runs, 1, "never retried");
+  } finally {
+    await stop();
+  }
+});
+
 test("cancelling a job that just finished is no error and changes nothing", async () => {
   await db.sql.unsafe(`delete from ${db.s}._private_jobs`);
   const task = defineTask({ identifier: "done_fast", payload: z.object({}), run() {} });

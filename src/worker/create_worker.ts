@@ -38,6 +38,7 @@ import { CancelListener, writeWithRetries } from "./cancel_listener.ts";
 import { LockCheck } from "./lock_check.ts";
 import { JobAbortedError } from "./job_abort.ts";
 import { jobCancelRunning } from "../sql/jobs_cancel.ts";
+import { cancelWith } from "../utils/cancel_jobs.ts";
 
 type State = "ready" | "running" | "stopping" | "stopped";
 
@@ -149,6 +150,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
           sqlState,
         },
       ).finally(() => held.release([jobId])),
+    cancelWaiting: (jobId, reason) => cancelWith(driver, schema, { ids: [jobId] }, reason),
     returnJobs: (ids, r) =>
       jobsReturn(driver, {
         schema,

@@ -18,16 +18,8 @@
  * back, retried after the interrupted-job delay). A task that settles after
  * being handed back has its outcome ignored.
  *
- * Running-job control (`job_abort.ts`): each job has its own
- * `AbortController`. A timeout (a timer only for tasks that have one), a
- * cancel or a lost lock aborts it with a {@linkcode JobAbortedError}; the
- * outcome then follows the reason (timeout: a normal failure; cancelled:
- * permanently failed; lock lost: handed back, attempt not counted). A task
- * that has not settled `abortGrace` ms after its abort is abandoned: a
- * warning names the job, the outcome is recorded by the reason, and a new
- * slot takes the old one's place (the old one exits when its task settles).
- * While fenced (`fence()`, the heartbeat could not be written for too long)
- * no job starts and every running one is aborted (lock lost).
+ * Running-job control (timeouts, cancels, lost locks, the fence) lives in
+ * `running_jobs.ts`; the pool only arms a job's timeout and routes outcomes.
  *
  * @module
  */
@@ -44,6 +36,16 @@ import type { BackoffFunction } from "./types.ts";
 import type { WorkerHooks } from "../hooks/worker_hooks.ts";
 import { JobAbortedError } from "./job_abort.ts";
 import type { FailedJobRow } from "../sql/jobs_fail.ts";
+import {
+  ABANDONED,
+  INTERRUPTED,
+  RUNNING,
+  type RunningJob,
+  runningJob,
+  RunningJobs,
+  SETTLING,
+  WRITING,
+} from "./running_jobs.ts";
 
 /** Hands jobs back to the database (see `src/sql/jobs_return.ts`). */
 export type ReturnJobs = (
@@ -71,6 +73,8 @@ export interface PoolConfig {
   abortGrace?: number;
   /** Permanently fail a cancelled job this worker holds (see `src/sql/jobs_cancel.ts`). */
   cancelRunning?: (id: string, message: string) => Promise<FailedJobRow | undefined>;
+  /** Cancel a job no longer held (its failure was just written), like `utils.cancelJobs`. */
+  cancelWaiting?: (id: string, reason: string | undefined) => Promise<unknown>;
   /** Local queue (`size: 0` turns it off); see `local_queue.ts`. */
   localQueue: {
     size: number;
@@ -89,36 +93,7 @@ export interface PoolStopOptions {
   force?: AbortSignal;
 }
 
-const RUNNING = 0;
-const SETTLING = 1;
-const INTERRUPTED = 2;
-/** The task finished and its completion is being written in the background. */
-const WRITING = 3;
-/** Aborted and did not settle within the grace: outcome recorded, slot replaced. */
-const ABANDONED = 4;
-
-/** Default milliseconds an aborted task gets to settle before it is abandoned. */
-export const ABORT_GRACE_MS = 2_000;
-
-interface ActiveJob {
-  job: FetchedJob;
-  state: number;
-  controller: AbortController;
-  /** Set once the job was aborted (the outcome then follows it). */
-  reason: JobAbortedError | undefined;
-  /** Cancels the timeout timer, later the abandon timer. */
-  cancelTimer: (() => void) | undefined;
-}
-
-function activeJob(job: FetchedJob, reason?: JobAbortedError): ActiveJob {
-  return { job, state: RUNNING, controller: new AbortController(), reason, cancelTimer: undefined };
-}
-
 type Mode = "idle" | "continuous" | "once" | "stopping";
-
-/** Why jobs are aborted while the pool is fenced. */
-const FENCED =
-  "the heartbeat could not be written for too long; another worker may recover the job";
 
 /** Message stored in `last_error` of a job handed back by shutdown. */
 export const INTERRUPTED_MESSAGE = "Job interrupted: the worker shut down before it finished";
@@ -129,8 +104,7 @@ export class JobPool {
   #mode: Mode = "idle";
   #queue: LocalQueue;
   #generation = 0;
-  #active = new Map<string, ActiveJob>();
-  #fenced = false;
+  #jobs: RunningJobs;
   #once: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   #onceError: unknown;
   #interrupting: Promise<void> = Promise.resolve();
@@ -152,6 +126,20 @@ export class JobPool {
       onOnceEnd: (error) => {
         this.#onceError = error;
         this.#finishOnce();
+      },
+    });
+    this.#jobs = new RunningJobs({
+      clock,
+      logger,
+      abortGrace: config.abortGrace,
+      queue: this.#queue,
+      hooks: config.hooks,
+      fail: (job, message, cause) => this.#fail(job, message, undefined, cause),
+      handBack: (ids) => this.#handBack(ids, {}),
+      cancelRunning: config.cancelRunning,
+      cancelWaiting: config.cancelWaiting,
+      replaceSlot: () => {
+        if (this.#mode === "continuous" || this.#mode === "once") void this.#slot(this.#generation);
       },
     });
   }
@@ -190,24 +178,12 @@ export class JobPool {
    * Undefined when this pool does not hold it, or it has already settled.
    */
   abortJob(id: string, reason: JobAbortedError): "running" | "queued" | undefined {
-    const active = this.#active.get(id);
-    if (active) return this.#abortActive(active, reason) ? "running" : undefined;
-    const [job] = this.#queue.remove(new Set([id]));
-    if (!job) return undefined;
-    void this.#settleAborted(activeJob(job, reason), true);
-    return "queued";
-  }
-
-  /** Ids of the jobs running now (not settled). */
-  runningIds(): string[] {
-    const ids: string[] = [];
-    for (const a of this.#active.values()) if (a.state === RUNNING) ids.push(a.job.id);
-    return ids;
+    return this.#jobs.abortJob(id, reason);
   }
 
   /** True while fenced: no job starts. */
   get fenced(): boolean {
-    return this.#fenced;
+    return this.#jobs.fenced;
   }
 
   /**
@@ -215,20 +191,12 @@ export class JobPool {
    * and every queued one (lock lost), and start none until `unfence()`.
    */
   fence(): void {
-    this.#fenced = true;
-    for (const active of this.#active.values()) {
-      this.#abortActive(active, JobAbortedError.lockLost(active.job.id, FENCED));
-    }
-    for (const job of this.#queue.remove()) {
-      void this.#settleAborted(activeJob(job, JobAbortedError.lockLost(job.id, FENCED)), true);
-    }
+    this.#jobs.fence();
   }
 
   /** The heartbeat was written again: jobs may start. */
   unfence(): void {
-    if (!this.#fenced) return;
-    this.#fenced = false;
-    this.nudge();
+    if (this.#jobs.unfence()) this.nudge();
   }
 
   /** Graceful shutdown; see the module doc. Resolves when no job is held any more. */
@@ -261,12 +229,13 @@ export class JobPool {
 
   #interrupt(retryDelayMs: number): void {
     const ids: string[] = [];
-    for (const active of this.#active.values()) {
+    const running = this.#jobs.active;
+    for (const active of running.values()) {
       if (active.state !== RUNNING) continue;
       active.cancelTimer?.();
       active.controller.abort(JobAbortedError.shutdown(active.job.id));
       active.state = INTERRUPTED;
-      this.#active.delete(active.job.id);
+      running.delete(active.job.id);
       ids.push(active.job.id);
     }
     if (ids.length === 0) return;
@@ -281,7 +250,7 @@ export class JobPool {
 
   #begin(mode: "continuous" | "once"): void {
     this.#mode = mode;
-    this.#fenced = false;
+    this.#jobs.unfence();
     this.#onceError = undefined;
     const generation = ++this.#generation;
     // Start the queue first: a slot's take() on an idle queue returns undefined at once.
@@ -307,8 +276,8 @@ export class JobPool {
       const job = await queue.take();
       if (job === undefined) return;
       queue.started();
-      const active = activeJob(job);
-      this.#active.set(job.id, active);
+      const active = runningJob(job);
+      this.#jobs.active.set(job.id, active);
       try {
         await this.#execute(active);
       } catch (error) {
@@ -319,7 +288,7 @@ export class JobPool {
       }
       // ABANDONED: a replacement slot runs in this one's place; the outcome was recorded.
       if (active.state === ABANDONED) return;
-      if (this.#active.get(job.id) === active) this.#active.delete(job.id);
+      if (this.#jobs.active.get(job.id) === active) this.#jobs.active.delete(job.id);
       // INTERRUPTED: already handed back and released; WRITING: released once written.
       if (active.state !== INTERRUPTED && active.state !== WRITING) {
         queue.release(1, job.job_queue_id !== null);
@@ -329,7 +298,7 @@ export class JobPool {
   }
 
   /** Completions are written in the background: the slot moves on at once. */
-  #completeInBackground(active: ActiveJob): void {
+  #completeInBackground(active: RunningJob): void {
     active.state = WRITING;
     const job = active.job;
     this.#config.completer.complete(job.id).then(
@@ -358,7 +327,7 @@ export class JobPool {
     }
   }
 
-  async #execute(active: ActiveJob): Promise<void> {
+  async #execute(active: RunningJob): Promise<void> {
     const { registry, context } = this.#config;
     const job = active.job;
     let failure: string | undefined;
@@ -366,9 +335,9 @@ export class JobPool {
     let cause: unknown;
     const task = registry.get(job.identifier);
     const hooks = this.#config.hooks;
-    if (this.#fenced) {
-      active.reason = JobAbortedError.lockLost(job.id, FENCED);
-      return await this.#settleAborted(active, false);
+    if (this.#jobs.fenced) {
+      active.reason = this.#jobs.fencedReason(job.id);
+      return await this.#jobs.settle(active, false);
     }
     const verdict = hooks?.gated && task ? await hooks.beforeRun(job) : undefined;
     if (!task) {
@@ -380,7 +349,7 @@ export class JobPool {
       const timeout = task.timeout === undefined ? this.#config.jobTimeout : task.timeout;
       if (timeout) {
         active.cancelTimer = this.#config.clock.setTimeout(
-          () => this.#abortActive(active, JobAbortedError.timeout(job.id, timeout)),
+          () => this.#jobs.abort(active, JobAbortedError.timeout(job.id, timeout)),
           timeout,
         );
       }
@@ -409,65 +378,12 @@ export class JobPool {
     }
     if (active.state === INTERRUPTED || active.state === ABANDONED) return;
     active.cancelTimer?.();
-    if (active.reason) return await this.#settleAborted(active, false);
+    if (active.reason) return await this.#jobs.settle(active, false);
     active.state = SETTLING;
     if (failure === undefined) return this.#completeInBackground(active);
-    else await this.#fail(job, failure, retryPayload, cause);
-  }
-
-  /** Abort a running job once; a task that then does not settle within the grace is abandoned. */
-  #abortActive(active: ActiveJob, reason: JobAbortedError): boolean {
-    if (active.state !== RUNNING || active.reason !== undefined) return false;
-    active.reason = reason;
-    active.cancelTimer?.();
-    const grace = this.#config.abortGrace ?? ABORT_GRACE_MS;
-    active.cancelTimer = this.#config.clock.setTimeout(() => this.#abandon(active, grace), grace);
-    active.controller.abort(reason);
-    return true;
-  }
-
-  #abandon(active: ActiveJob, grace: number): void {
-    if (active.state !== RUNNING) return;
-    active.state = ABANDONED;
-    const { job, reason } = active;
-    this.#config.logger.warn(
-      `Job ${job.id} (${job.identifier}) did not stop within ${grace} ms of its abort ` +
-        `(${reason?.kind}); its outcome will be discarded and its slot is freed`,
-      { jobId: job.id, task: job.identifier, reason: reason?.message },
-    );
-    if (this.#active.get(job.id) === active) this.#active.delete(job.id);
-    this.#queue.finished();
-    // The old slot is still awaiting the task; a new one keeps `concurrency` slots working.
-    if (this.#mode === "continuous" || this.#mode === "once") void this.#slot(this.#generation);
-    void this.#settleAborted(active, true);
-  }
-
-  /** Record the outcome of an aborted job by its reason; `release`: also release it from the queue. */
-  async #settleAborted(active: ActiveJob, release: boolean): Promise<void> {
-    if (active.state === RUNNING) active.state = SETTLING;
-    const { job, reason } = active;
-    try {
-      if (reason?.kind === "timeout") await this.#fail(job, reason.message, undefined, reason);
-      else if (reason?.kind === "cancelled") await this.#finishCancelled(job, reason);
-      else await this.#handBack([job.id], {}); // lock lost: nothing charged, a no-op if not ours
-    } catch (error) {
-      this.#config.logger.error(`Job ${job.id} could not be recorded after its abort`, {
-        error: String(error),
-      });
-    } finally {
-      if (release) this.#queue.release(1, job.job_queue_id !== null);
-    }
-  }
-
-  async #finishCancelled(job: FetchedJob, reason: JobAbortedError): Promise<void> {
-    const row = await this.#config.cancelRunning?.(job.id, reason.message);
-    this.#config.hooks?.failed(job, reason.message, reason, row, undefined);
-    if (row) {
-      this.#config.logger.info(`Job ${job.id} (${job.identifier}) cancelled`, {
-        jobId: job.id,
-        task: job.identifier,
-        error: reason.message,
-      });
+    else {
+      await this.#fail(job, failure, retryPayload, cause);
+      await this.#jobs.applyLateCancel(active);
     }
   }
 
