@@ -444,6 +444,34 @@ test("bad timeouts, defaults, cancel reasons and recovery bounds are named error
   );
 });
 
+test("a sweeper never judges a worker by a shorter threshold than the one it declared", async () => {
+  await db.sql.unsafe(`delete from ${db.s}._private_jobs`);
+  const { createWorkerUtils } = await import("../src/utils/worker_utils.ts");
+  const utils = createWorkerUtils({ driver: db.driver(2), schema: db.schema });
+  try {
+    const patient = await db.addJob("held_job", {});
+    const plain = await db.addJob("held_job", {});
+    await db.sql.unsafe(
+      `insert into ${db.s}._private_workers (id, last_heartbeat_at, metadata) values
+         ('w_declares_60s', now() - interval '10 seconds', '{"staleThresholdMs": 60000}'),
+         ('w_declares_none', now() - interval '10 seconds', '{"library": "other"}')`,
+    );
+    await db.sql.unsafe(
+      `update ${db.s}._private_jobs set locked_by = case id when $1 then 'w_declares_60s'
+         else 'w_declares_none' end, locked_at = now() where id in ($1, $2)`,
+      [patient, plain],
+    );
+    const result = await utils.sweepStaleWorkers({ threshold: 1000, recoveryDelay: 0 });
+    assert.deepEqual(result.workerIds, ["w_declares_none"]);
+    assert.deepEqual(result.jobIds, [plain]);
+    assert.equal((await jobRow(patient))!.locked_by, "w_declares_60s");
+  } finally {
+    await db.sql.unsafe(`delete from ${db.s}._private_workers`);
+    await db.sql.unsafe(`delete from ${db.s}._private_jobs`);
+    await utils.driver.close();
+  }
+});
+
 test("job control: teardown", async () => {
   await db.close();
 });

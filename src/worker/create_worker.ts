@@ -329,9 +329,11 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
         await lockReset.runOnce();
         if (state !== "running") return;
         await recovery.startOnce();
+        await cancels.start();
         hooks?.workerStart(schema, o.concurrency, [...registry.keys()]);
         await pool.runOnce();
       } finally {
+        await cancels.stop();
         await recovery.stop();
         if (state === "running") {
           signals?.remove();
