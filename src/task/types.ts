@@ -52,8 +52,11 @@ export interface TaskContext extends JobAdder {
 
 /** Defaults for the jobs of one task (added through its definition); job options win. */
 export interface TaskJobDefaults {
+  /** Attempts before a job is permanently failed. */
   readonly maxAttempts?: number;
+  /** Named queue of the task's jobs. */
   readonly queueName?: string;
+  /** Priority of the task's jobs (lower runs first). */
   readonly priority?: number;
 }
 

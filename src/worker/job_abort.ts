@@ -58,6 +58,7 @@ export class JobAbortedError extends SpoolError {
   /** For `"cancelled"`: the reason given to the cancel call, if any. */
   readonly cancelReason: string | undefined;
 
+  /** Prefer the static constructors (`JobAbortedError.timeout(…)` and the others). */
   constructor(
     kind: JobAbortKind,
     jobId: string,
