@@ -301,8 +301,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
         await ensureMigrated();
         if (state !== "running") return await stopped;
         await fetcher.taskIds();
-        await notifier.start();
-        await cancels.start();
+        await Promise.all([notifier.start(), cancels.start()]);
         if (state !== "running") return await stopped;
         await recovery.start(); // registered before the first fetch
         lockReset.start();
