@@ -40,7 +40,7 @@ import {
   ABANDONED,
   INTERRUPTED,
   RUNNING,
-  type RunningJob,
+  RunningJob,
   runningJob,
   RunningJobs,
   SETTLING,
@@ -233,7 +233,7 @@ export class JobPool {
     for (const active of running.values()) {
       if (active.state !== RUNNING) continue;
       active.cancelTimer?.();
-      active.controller.abort(JobAbortedError.shutdown(active.job.id));
+      active.abortSignal(JobAbortedError.shutdown(active.job.id));
       active.state = INTERRUPTED;
       running.delete(active.job.id);
       ids.push(active.job.id);
@@ -353,13 +353,12 @@ export class JobPool {
           timeout,
         );
       }
-      const signal = active.controller.signal;
       try {
         if (task.kind === "batch") {
           ({ failure, retryPayload } = await runBatchJob(
             task,
             job.payload,
-            () => new JobContext(context, jobInfo(job), signal),
+            () => new JobContext(context, jobInfo(job), active),
           ));
         } else {
           const parsed = task.payload.safeParse(job.payload);
@@ -368,7 +367,7 @@ export class JobPool {
               z.prettifyError(parsed.error)
             }`;
           } else {
-            await task.run(parsed.data, new JobContext(context, jobInfo(job), signal));
+            await task.run(parsed.data, new JobContext(context, jobInfo(job), active));
           }
         }
       } catch (error) {

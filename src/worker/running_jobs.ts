@@ -46,29 +46,41 @@ export const ABORT_GRACE_MS = 2_000;
 const FENCED =
   "the heartbeat could not be written for too long; another worker may recover the job";
 
-/** One job a slot runs. */
-export interface RunningJob {
-  job: FetchedJob;
-  state: number;
-  controller: AbortController;
+/**
+ * One job a slot runs. Its `AbortController` is created on first use (the
+ * task reads `ctx.signal`, or the job is aborted), so a job whose task never
+ * looks at its signal costs none.
+ */
+export class RunningJob {
+  readonly job: FetchedJob;
+  state: number = RUNNING;
   /** Set once the job was aborted (the outcome then follows it). */
   reason: JobAbortedError | undefined;
   /** Cancels the timeout timer, later the abandon timer. */
-  cancelTimer: (() => void) | undefined;
+  cancelTimer: (() => void) | undefined = undefined;
   /** A cancel that arrived while its failure was being written (applied once written). */
-  lateCancel: JobAbortedError | undefined;
+  lateCancel: JobAbortedError | undefined = undefined;
+  #controller: AbortController | undefined = undefined;
+
+  constructor(job: FetchedJob, reason?: JobAbortedError) {
+    this.job = job;
+    this.reason = reason;
+  }
+
+  /** The job's own signal (`ctx.signal`). */
+  get signal(): AbortSignal {
+    return (this.#controller ??= new AbortController()).signal;
+  }
+
+  /** Abort the signal with `reason` (listeners run now). */
+  abortSignal(reason: JobAbortedError): void {
+    (this.#controller ??= new AbortController()).abort(reason);
+  }
 }
 
 /** A new entry for `job` (aborted already when `reason` is given). */
 export function runningJob(job: FetchedJob, reason?: JobAbortedError): RunningJob {
-  return {
-    job,
-    state: RUNNING,
-    controller: new AbortController(),
-    reason,
-    cancelTimer: undefined,
-    lateCancel: undefined,
-  };
+  return new RunningJob(job, reason);
 }
 
 /** What {@linkcode RunningJobs} needs from its pool. */
@@ -149,7 +161,7 @@ export class RunningJobs {
     r.cancelTimer?.();
     const grace = this.#config.abortGrace ?? ABORT_GRACE_MS;
     r.cancelTimer = this.#config.clock.setTimeout(() => this.#abandon(r, grace), grace);
-    r.controller.abort(reason);
+    r.abortSignal(reason);
     return true;
   }
 
