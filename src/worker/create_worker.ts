@@ -263,7 +263,6 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     await Promise.all([
       lockReset.stop(),
       notifier.stop(),
-      cancels.stop(),
       cronScheduler?.stop(),
       recovery.stopSweeping(),
     ]);
@@ -274,6 +273,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
       force: force.signal,
     });
     cancelAbandon();
+    await cancels.stop(); // cancels still reach jobs running through the grace period
     // Deregisters only when nothing is left locked (otherwise a sweeper recovers it later).
     await recovery.stop();
     signals?.remove();
