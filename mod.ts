@@ -57,6 +57,8 @@ export {
 export { extension, type ExtensionKey, type ProvidedExtension } from "./src/task/extension.ts";
 export * from "./src/cron/mod.ts";
 export { createWorker } from "./src/worker/create_worker.ts";
+export { JobAbortedError, type JobAbortKind } from "./src/worker/job_abort.ts";
+export type { CancelJobsOptions, CancelJobsResult } from "./src/utils/cancel_jobs.ts";
 export type {
   AnyTaskDefinition,
   BackoffFunction,

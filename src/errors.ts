@@ -16,7 +16,8 @@ export type SpoolErrorCode =
   | "SHUTDOWN"
   | "JOB_SKIPPED"
   | "JOB_REJECTED"
-  | "HOOK_FAILED";
+  | "HOOK_FAILED"
+  | "JOB_ABORTED";
 
 /**
  * Base class of every error Spool throws on purpose.

@@ -28,6 +28,12 @@ export interface HeartbeatConfig {
   metadata: unknown;
   /** The driver's SQLSTATE reader, to classify failures. */
   sqlState?: (error: unknown) => string | undefined;
+  /**
+   * Told after every successful registration or renewal: when it was sent
+   * (the clock's time), whether the row had been swept, and whether renewals
+   * had failed before this one (the connection may have been re-established).
+   */
+  onRenewed?: (sentAt: number, info: { swept: boolean; afterFailures: boolean }) => void;
 }
 
 /** Registers and renews one worker's heartbeat. `start`/`stop` are idempotent. */
@@ -45,9 +51,11 @@ export class HeartbeatService {
 
   /** Register now (throws when the database cannot be reached). */
   async register(): Promise<void> {
-    const { db, schema, workerId, metadata } = this.#config;
+    const { db, schema, workerId, metadata, clock } = this.#config;
+    const sentAt = clock.now();
     await workerHeartbeat(db, { schema, workerId, metadata });
     this.#registered = true;
+    this.#config.onRenewed?.(sentAt, { swept: false, afterFailures: false });
   }
 
   /** Renew the heartbeat every interval until `stop()`. */
@@ -93,8 +101,12 @@ export class HeartbeatService {
   /** Renew once now. Errors are logged, not thrown; returns false when it failed. */
   async beat(): Promise<boolean> {
     const { db, schema, workerId, metadata, logger, sqlState } = this.#config;
+    const sentAt = this.#config.clock.now();
     try {
       const { inserted } = await workerHeartbeat(db, { schema, workerId, metadata });
+      // A renewal slower than the interval may have waited for a new connection too.
+      const afterFailures = this.#failures > 0 ||
+        this.#config.clock.now() - sentAt > this.#config.interval;
       if (this.#failures > 0) {
         logger.info(`Heartbeat of worker ${workerId} renewed after ${this.#failures} failure(s)`);
       }
@@ -106,7 +118,9 @@ export class HeartbeatService {
             "and may be running elsewhere too",
         );
       }
+      const swept = inserted && this.#registered;
       this.#registered = true;
+      this.#config.onRenewed?.(sentAt, { swept, afterFailures });
       return true;
     } catch (error) {
       this.#failures++;

@@ -26,6 +26,11 @@ export interface WorkerMetadata {
   tasks: string[];
   /** When this worker started (its own clock, ISO 8601). */
   startedAt: string;
+  /**
+   * The worker's own stale threshold: it aborts its jobs before going this
+   * long without a heartbeat, and sweepers never judge it by a shorter one.
+   */
+  staleThresholdMs?: number;
 }
 
 function attempt<T>(fn: () => T): T | undefined {
@@ -42,6 +47,7 @@ export function workerMetadata(input: {
   concurrency: number;
   tasks: Iterable<string>;
   now: number;
+  staleThresholdMs?: number;
 }): WorkerMetadata {
   const rt = input.runtime;
   return {
@@ -54,5 +60,6 @@ export function workerMetadata(input: {
     concurrency: input.concurrency,
     tasks: [...input.tasks].sort(),
     startedAt: new Date(input.now).toISOString(),
+    staleThresholdMs: input.staleThresholdMs,
   };
 }

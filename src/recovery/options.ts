@@ -23,7 +23,11 @@ export interface RecoveryOptions {
   heartbeatInterval?: number;
   /** How often the worker looks for dead workers. @default {60000} */
   sweepInterval?: number;
-  /** A worker whose heartbeat is older than this is dead; must exceed `heartbeatInterval`. @default {300000} */
+  /**
+   * A worker whose heartbeat is older than this is dead; at least twice
+   * `heartbeatInterval`. A worker that could not renew its heartbeat for ¾ of
+   * it aborts its own running jobs first (the fence). @default {300000}
+   */
   staleThreshold?: number;
   /** Recovered jobs run no earlier than this after the sweep. @default {30000} */
   recoveryDelay?: number;
@@ -92,11 +96,14 @@ export function resolveRecoveryOptions(
       ? d.resilientMultiplier
       : checkInt(o.resilientMultiplier, `${field}.resilientMultiplier`, 1, 1000),
   };
-  if (out.staleThreshold <= out.heartbeatInterval) {
+  // The fence trips at ¾ of the threshold without a renewal (src/recovery/fence.ts); at two
+  // intervals or more a healthy worker keeps a quarter of the threshold for slow renewals.
+  if (out.staleThreshold < 2 * out.heartbeatInterval) {
     throw new ValidationError(
       `${field}.staleThreshold`,
-      `must be greater than recovery.heartbeatInterval (${out.heartbeatInterval} ms), ` +
-        `preferably several times it, or live workers would be swept (got ${out.staleThreshold})`,
+      `must be at least twice recovery.heartbeatInterval (${out.heartbeatInterval} ms), ` +
+        `preferably 5–10 times it: a worker aborts its jobs after 3/4 of the threshold ` +
+        `without a heartbeat (got ${out.staleThreshold})`,
     );
   }
   return out;

@@ -17,6 +17,7 @@ import type { Clock } from "../runtime/types.ts";
 import { HeartbeatService } from "./heartbeat.ts";
 import type { ResolvedRecoveryOptions } from "./options.ts";
 import { type SweeperConfig, SweeperService } from "./sweeper.ts";
+import { Fence } from "./fence.ts";
 
 /** What a {@linkcode RecoveryService} needs. */
 export interface RecoveryConfig {
@@ -32,16 +33,31 @@ export interface RecoveryConfig {
   sqlState?: (error: unknown) => string | undefined;
   /** Told about every sweep this worker ran (lifecycle hooks). */
   onSweep?: SweeperConfig["onSweep"];
+  /** The fence's actions (see `fence.ts`); no fence without them. */
+  fence?: { trip(): void; recover(): void };
+  /** After a renewal that followed failures, or found the worker swept: check the locks held. */
+  checkLocks?: (why: string) => void;
 }
 
 /** Heartbeat plus sweeper; see the module doc. */
 export class RecoveryService {
   readonly heartbeat: HeartbeatService | undefined;
   readonly sweeper: SweeperService | undefined;
+  readonly fence: Fence | undefined;
 
   constructor(config: RecoveryConfig) {
     const { options: o } = config;
     if (!o.enabled) return;
+    const fence = config.fence && new Fence({
+      clock: config.clock,
+      logger: config.logger,
+      workerId: config.workerId,
+      staleThreshold: o.staleThreshold,
+      trip: config.fence.trip,
+      recover: config.fence.recover,
+    });
+    this.fence = fence;
+    const checkLocks = config.checkLocks;
     this.heartbeat = new HeartbeatService({
       db: config.db,
       schema: config.schema,
@@ -51,6 +67,12 @@ export class RecoveryService {
       interval: o.heartbeatInterval,
       metadata: config.metadata,
       sqlState: config.sqlState,
+      onRenewed: (sentAt, info) => {
+        const wasTripped = fence?.tripped === true;
+        fence?.renewed(sentAt);
+        if (info.swept) checkLocks?.("a sweeper recovered this worker's jobs");
+        else if (wasTripped || info.afterFailures) checkLocks?.("the database was unreachable");
+      },
     });
     this.sweeper = new SweeperService({
       db: config.db,
@@ -96,6 +118,7 @@ export class RecoveryService {
     await this.sweeper?.stop();
     if (!this.heartbeat) return;
     await this.heartbeat.stop();
+    this.fence?.stop();
     await this.heartbeat.deregister();
   }
 }

@@ -5,7 +5,9 @@
  * Which lock holders are swept:
  * - registered workers whose `last_heartbeat_at` is older than the threshold
  *   (the threshold × multiplier when the worker holds a job carrying one of
- *   the resilient flags with a truthy value);
+ *   the resilient flags with a truthy value); a worker that declares a longer
+ *   threshold of its own (`metadata.staleThresholdMs`, set by Spool workers)
+ *   is judged by that one, since its fence relies on it;
  * - only when `sweepUnregistered` is set: lock holders that never registered
  *   (graphile-worker processes, Spool workers with recovery off) whose
  *   newest lock is older than the threshold (× multiplier likewise).
@@ -80,8 +82,13 @@ function sweepText(schema: string, dryRun: boolean): string {
   // $1 lock class, $2 schema, $3 threshold ms, $4 multiplier, $5 resilient flags,
   // $6 sweep unregistered, $7 recovery delay ms, $8 excluded ids
   const gate = dryRun ? "true" : "(select got from sweep_lock)";
-  const limit = (resilient: string) =>
-    `now() - $3::float8 * interval '1 millisecond' * (case when ${resilient} then $4::int else 1 end)`;
+  const limit = (resilient: string, threshold = "$3::float8") =>
+    `now() - ${threshold} * interval '1 millisecond' * (case when ${resilient} then $4::int else 1 end)`;
+  // A Spool worker declares its own threshold (metadata.staleThresholdMs): its fence aborts its
+  // jobs before that much time without a heartbeat, so it is never swept sooner.
+  const declared =
+    `greatest($3::float8, case when jsonb_typeof(w.metadata->'staleThresholdMs') = ` +
+    `'number' then (w.metadata->>'staleThresholdMs')::float8 else 0 end)`;
   const common = `sweep_lock as materialized (
   select ${
     dryRun
@@ -105,7 +112,7 @@ function sweepText(schema: string, dryRun: boolean): string {
   select w.id from ${s}._private_workers w
   where ${gate} and w.id <> all($8::text[])
     and w.last_heartbeat_at < ${
-    limit("exists (select 1 from locks l where l.locked_by = w.id and l.resilient)")
+    limit("exists (select 1 from locks l where l.locked_by = w.id and l.resilient)", declared)
   }
   ${dryRun ? "" : "for update of w skip locked"}
 ), unregistered as materialized (

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { checkDefinition } from "./_checks.ts";
+import { checkTaskOptions } from "./_task_options.ts";
 import type { BatchRunResult } from "./batch_result.ts";
 import type { BatchTaskDefinition, TaskContext } from "./types.ts";
 
@@ -25,6 +26,21 @@ export interface DefineBatchTaskOptions<S extends z.ZodType> {
     items: z.output<S>[],
     ctx: TaskContext,
   ) => BatchRunResult | Promise<BatchRunResult>;
+  /**
+   * Time a job may run: a duration (`"30s"`, `"5m"`), milliseconds, or `"none"`
+   * (no timeout even when the worker sets `jobTimeout`). When it expires the
+   * job's `ctx.signal` is aborted and the attempt fails with "timed out after
+   * 30 s" (retried as usual). Default: the worker's `jobTimeout`.
+   */
+  timeout?: string | number;
+  /** Attempts before a job of this task is permanently failed (job options win). */
+  maxAttempts?: number;
+  /** Retry delay in seconds after a failure (instead of the worker's `backoff`). */
+  backoff?: (attempts: number) => number;
+  /** Named queue for the jobs of this task (job options win). */
+  queueName?: string;
+  /** Priority of the jobs of this task; lower runs first (job options win). */
+  priority?: number;
 }
 
 /**
@@ -81,11 +97,13 @@ export function defineBatchTask<S extends z.ZodType>(
   );
   const item = schema as z.ZodType;
   type I = z.output<S>;
+  const settings = checkTaskOptions(options as unknown as Record<string, unknown>, identifier);
   return Object.freeze({
     kind: "batch" as const,
     identifier,
     item: item as z.ZodType<I>,
     payload: z.array(item).min(1) as unknown as z.ZodType<I[]>,
     run: run as BatchTaskDefinition<I>["run"],
+    ...settings,
   });
 }

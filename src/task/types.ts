@@ -31,7 +31,13 @@ export interface TaskContext extends JobAdder {
   readonly job: JobInfo;
   /** A logger whose lines carry the job's id and identifier. */
   readonly logger: Logger;
-  /** Aborted when the worker shuts down past its grace period; stop work and throw. */
+  /**
+   * This job's own signal: aborted when its timeout expires, when it is
+   * cancelled, when the worker loses its lock on it, or when the worker shuts
+   * down past its grace period. `signal.reason` is a `JobAbortedError` whose
+   * `kind` says which. Stop work and throw (or return) soon: a task that
+   * ignores it has its outcome discarded after a short grace.
+   */
   readonly signal: AbortSignal;
   /** Run a query on the worker's pool. */
   query<R = Record<string, unknown>>(
@@ -44,8 +50,32 @@ export interface TaskContext extends JobAdder {
   ext<T>(key: ExtensionKey<T>): T;
 }
 
+/** Defaults for the jobs of one task (added through its definition); job options win. */
+export interface TaskJobDefaults {
+  /** Attempts before a job is permanently failed. */
+  readonly maxAttempts?: number;
+  /** Named queue of the task's jobs. */
+  readonly queueName?: string;
+  /** Priority of the task's jobs (lower runs first). */
+  readonly priority?: number;
+}
+
+/** Per-task settings shared by plain and batch tasks. */
+export interface TaskSettings {
+  /**
+   * Milliseconds a job of this task may run before its signal is aborted and
+   * the attempt fails ("timed out after 30 s"); `null`: no timeout, whatever
+   * the worker's default; absent: the worker's `jobTimeout`.
+   */
+  readonly timeout?: number | null;
+  /** Retry delay (seconds) after a failure of this task, instead of the worker's `backoff`. */
+  readonly backoff?: (attempts: number) => number;
+  /** Defaults for jobs added with this definition (`addJob`, `addJobs`, `addBatchJob`). */
+  readonly jobDefaults?: TaskJobDefaults;
+}
+
 /** A typed task: identifier, payload schema, and the function that runs it. */
-export interface TaskDefinition<P = unknown> {
+export interface TaskDefinition<P = unknown> extends TaskSettings {
   readonly kind: "task";
   /** The `task_identifier` stored with each job (1–128 characters). */
   readonly identifier: string;
@@ -60,7 +90,7 @@ export interface TaskDefinition<P = unknown> {
  * a non-empty JSON array of items, run together. See `BatchResult` for what
  * `run` may return.
  */
-export interface BatchTaskDefinition<I = unknown> {
+export interface BatchTaskDefinition<I = unknown> extends TaskSettings {
   readonly kind: "batch";
   /** The `task_identifier` stored with each job (1–128 characters). */
   readonly identifier: string;

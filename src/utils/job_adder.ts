@@ -9,7 +9,7 @@ import { errorSqlState } from "../driver/_sqlstate.ts";
 import { DatabaseError, SpoolError, ValidationError } from "../errors.ts";
 import { jobAdd, jobsAdd } from "../sql/jobs_add.ts";
 import { jobFromRow } from "../sql/job_row.ts";
-import type { BatchTaskDefinition, TaskDefinition } from "../task/types.ts";
+import type { BatchTaskDefinition, TaskDefinition, TaskJobDefaults } from "../task/types.ts";
 import { checkBatchItemsForAdd, checkBatchTask } from "./_batch_items.ts";
 import {
   checkTask,
@@ -64,6 +64,26 @@ function checkItem(
   return item as Record<string, unknown>;
 }
 
+/** Job options over the task's own defaults (`defineTask({ maxAttempts, queueName, priority })`). */
+function withTaskDefaults(
+  task: { readonly jobDefaults?: TaskJobDefaults },
+  options: unknown,
+): JobOptions | undefined {
+  const d = task.jobDefaults;
+  if (d === undefined) return options as JobOptions | undefined;
+  // A bad `options` value is reported by normalizeJob as before.
+  if (options != null && (typeof options !== "object" || Array.isArray(options))) {
+    return options as JobOptions;
+  }
+  const o = (options ?? {}) as JobOptions;
+  return {
+    ...o,
+    maxAttempts: o.maxAttempts ?? d.maxAttempts,
+    queueName: o.queueName ?? d.queueName,
+    priority: o.priority ?? d.priority,
+  };
+}
+
 const NO_ROW = "add_job returned no job: a job with the same key was locked concurrently; " +
   "retry the add";
 
@@ -108,7 +128,8 @@ export function createJobAdder(
     addJob<P>(task: TaskDefinition<P>, payload: P, options?: JobOptions): Promise<Job> {
       return Promise.resolve().then(() => {
         const t = checkTask(task);
-        return one({ identifier: t.identifier, payload, options, task: t }, "addJob");
+        const o = withTaskDefaults(t, options);
+        return one({ identifier: t.identifier, payload, options: o, task: t }, "addJob");
       });
     },
     addRawJob(identifier: string, payload?: unknown, options?: JobOptions): Promise<Job> {
@@ -124,7 +145,8 @@ export function createJobAdder(
         const t = checkTask(task);
         const inputs = checkArray(jobs, "jobs").map((item, i) => {
           const it = checkItem(item, `jobs[${i}]`, TYPED_KEYS);
-          return { identifier: t.identifier, payload: it.payload, options: it.options, task: t };
+          const options = withTaskDefaults(t, it.options);
+          return { identifier: t.identifier, payload: it.payload, options, task: t };
         });
         return many(inputs, "addJobs");
       });
@@ -150,7 +172,8 @@ export function createJobAdder(
       return Promise.resolve().then(() => {
         const t = checkBatchTask(task);
         const payload = checkBatchItemsForAdd(t, items);
-        return one({ identifier: t.identifier, payload, options }, "addBatchJob");
+        const o = withTaskDefaults(t, options);
+        return one({ identifier: t.identifier, payload, options: o }, "addBatchJob");
       });
     },
   };

@@ -31,6 +31,13 @@ import {
   checkStrings,
 } from "./_admin_args.ts";
 import { createJobAdder, dbCall } from "./job_adder.ts";
+import {
+  type CancelJobsOptions,
+  type CancelJobsResult,
+  cancelWith,
+  checkCancelByKey,
+  checkCancelJobs,
+} from "./cancel_jobs.ts";
 import { createHookRegistry } from "../hooks/plugins.ts";
 import type { HookRegistry } from "../hooks/registry.ts";
 import { ScheduleHooks } from "../hooks/schedule_hooks.ts";
@@ -96,6 +103,21 @@ export interface WorkerUtils extends JobAdder, AsyncDisposable {
   completeJobs(ids: readonly string[]): Promise<Job[]>;
   /** Stop retrying jobs (attempts = maxAttempts, lastError = reason); skips locked ones. */
   permanentlyFailJobs(ids: readonly string[], reason?: string): Promise<Job[]>;
+  /**
+   * Cancel jobs: a waiting job is permanently failed at once with
+   * `last_error` "cancelled: <reason>" and never runs; for a running job the
+   * Spool worker holding it is notified, aborts its `ctx.signal` (reason
+   * kind "cancelled") and fails it permanently with the same message, within
+   * about a second. Jobs that already finished are skipped without error.
+   *
+   * @example
+   * ```ts ignore
+   * const { cancelled, running } = await utils.cancelJobs([job.id], { reason: "user left" });
+   * ```
+   */
+  cancelJobs(ids: readonly string[], options?: CancelJobsOptions): Promise<CancelJobsResult>;
+  /** {@linkcode WorkerUtils.cancelJobs} for the job holding `key` (nothing when none does). */
+  cancelJobByKey(key: string, options?: CancelJobsOptions): Promise<CancelJobsResult>;
   /** Change when/how jobs run; skips locked ones. Returns the changed jobs. */
   rescheduleJobs(ids: readonly string[], options: RescheduleOptions): Promise<Job[]>;
   /**
@@ -232,6 +254,15 @@ export function createWorkerUtils(options: WorkerUtilsOptions = {}): WorkerUtils
         (d) => jobsPermanentlyFail(d, schema, checked, reason ?? null),
       );
       return rows.map(jobFromRow);
+    },
+    async cancelJobs(ids, cancelOptions) {
+      const c = checkCancelJobs(ids, cancelOptions);
+      if (c.ids.length === 0) return { cancelled: [], running: [] };
+      return await run("cancelJobs", (d) => cancelWith(d, schema, { ids: c.ids }, c.reason));
+    },
+    async cancelJobByKey(key, cancelOptions) {
+      const c = checkCancelByKey(key, cancelOptions);
+      return await run("cancelJobByKey", (d) => cancelWith(d, schema, { key: c.key }, c.reason));
     },
     async rescheduleJobs(ids, rescheduleOptions) {
       const checked = checkIds(ids);

@@ -34,6 +34,11 @@ import { createHookRegistry } from "../hooks/plugins.ts";
 import { CronHooks } from "../hooks/schedule_hooks.ts";
 import { WorkerHooks } from "../hooks/worker_hooks.ts";
 import type { Worker, WorkerOptions } from "./types.ts";
+import { CancelListener, writeWithRetries } from "./cancel_listener.ts";
+import { LockCheck } from "./lock_check.ts";
+import { JobAbortedError } from "./job_abort.ts";
+import { jobCancelRunning } from "../sql/jobs_cancel.ts";
+import { cancelWith } from "../utils/cancel_jobs.ts";
 
 type State = "ready" | "running" | "stopping" | "stopped";
 
@@ -110,6 +115,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     reclaim: (knownIds) => jobsReclaim(driver, { schema, workerId: id, knownIds }),
     logger,
   });
+  const sqlState = (error: unknown) => driver.sqlState(error);
   const completer = new Completer({
     db: driver,
     schema,
@@ -133,6 +139,18 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     backoff: o.backoff,
     localQueue: o.throughput.localQueue,
     hooks,
+    jobTimeout: o.jobTimeout,
+    cancelRunning: (jobId, message) =>
+      writeWithRetries(
+        () => jobCancelRunning(driver, { schema, workerId: id, id: jobId, message }),
+        {
+          clock,
+          logger,
+          what: `record job ${jobId} as cancelled`,
+          sqlState,
+        },
+      ).finally(() => held.release([jobId])),
+    cancelWaiting: (jobId, reason) => cancelWith(driver, schema, { ids: [jobId] }, reason),
     returnJobs: (ids, r) =>
       jobsReturn(driver, {
         schema,
@@ -141,7 +159,20 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
         retryDelayMs: r.retryDelayMs,
         message: r.message,
         now: localClock ? new Date(localClock.now()) : undefined,
+      }).catch((error) => {
+        // Not handed back: the next fetch hands back whatever this worker holds unknowingly.
+        fetcher.markSuspect();
+        throw error;
       }).finally(() => held.release(ids)),
+  });
+  // After a reconnect: abort the jobs whose lock this worker lost (see lock_check.ts).
+  const lockCheck = new LockCheck({
+    db: driver,
+    schema,
+    workerId: id,
+    logger,
+    heldIds: () => held.ids(),
+    abortJob: (jobId, reason) => pool.abortJob(jobId, reason),
   });
   const lockReset = new LockResetService({ db: driver, schema, logger, clock, localClock });
   const recovery = new RecoveryService({
@@ -151,14 +182,26 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     logger,
     clock,
     options: o.recovery,
-    sqlState: (error) => driver.sqlState(error),
+    sqlState,
     onSweep: hooks && ((result) => hooks.swept(result)),
     metadata: workerMetadata({
       runtime: o.runtime ?? detectRuntime(),
       concurrency: o.concurrency,
       tasks: registry.keys(),
       now: clock.now(),
+      staleThresholdMs: o.recovery.staleThreshold,
     }),
+    fence: { trip: () => pool.fence(), recover: () => pool.unfence() },
+    checkLocks: (why) => void lockCheck.run(why),
+  });
+  const cancels = new CancelListener({
+    driver,
+    workerId: id,
+    logger,
+    cancel: (ids, reason) => {
+      for (const jobId of ids) pool.abortJob(jobId, JobAbortedError.cancelled(jobId, reason));
+    },
+    reconnected: () => void lockCheck.run("the LISTEN connection was re-established"),
   });
   const cronScheduler = o.cronItems.length === 0 ? undefined : createCronScheduler({
     driver,
@@ -230,6 +273,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
       force: force.signal,
     });
     cancelAbandon();
+    await cancels.stop(); // cancels still reach jobs running through the grace period
     // Deregisters only when nothing is left locked (otherwise a sweeper recovers it later).
     await recovery.stop();
     signals?.remove();
@@ -257,7 +301,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
         await ensureMigrated();
         if (state !== "running") return await stopped;
         await fetcher.taskIds();
-        await notifier.start();
+        await Promise.all([notifier.start(), cancels.start()]);
         if (state !== "running") return await stopped;
         await recovery.start(); // registered before the first fetch
         lockReset.start();
@@ -284,9 +328,11 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
         await lockReset.runOnce();
         if (state !== "running") return;
         await recovery.startOnce();
+        await cancels.start();
         hooks?.workerStart(schema, o.concurrency, [...registry.keys()]);
         await pool.runOnce();
       } finally {
+        await cancels.stop();
         await recovery.stop();
         if (state === "running") {
           signals?.remove();

@@ -86,6 +86,11 @@ export class GuardedFetcher extends Fetcher {
     }
   }
 
+  /** A hand-back failed: the next fetch first reclaims what this worker holds unknowingly. */
+  markSuspect(): void {
+    this.#suspect = true;
+  }
+
   /** Hand back jobs locked by this worker that it does not know it holds. Throws on DB errors. */
   reclaimLost(): Promise<string[]> {
     // Concurrent callers share one reclaim.

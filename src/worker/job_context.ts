@@ -41,17 +41,27 @@ export function jobInfo(row: FetchedJob): JobInfo {
   };
 }
 
+/** Where a context's signal comes from: the running job, which creates it on first use. */
+export interface SignalSource {
+  readonly signal: AbortSignal;
+}
+
 /** `TaskContext` for one job. */
 export class JobContext implements TaskContext {
   readonly job: JobInfo;
-  readonly signal: AbortSignal;
   #shared: ContextShared;
   #logger: Logger | undefined;
+  #signal: SignalSource;
 
-  constructor(shared: ContextShared, job: JobInfo, signal: AbortSignal) {
+  constructor(shared: ContextShared, job: JobInfo, signal: SignalSource) {
     this.#shared = shared;
     this.job = job;
-    this.signal = signal;
+    this.#signal = signal;
+  }
+
+  /** This job's own signal (see `TaskContext.signal`). */
+  get signal(): AbortSignal {
+    return this.#signal.signal;
   }
 
   get logger(): Logger {

@@ -208,6 +208,30 @@ export class LocalQueue {
     while (this.#fetches.size > 0) await Promise.all(this.#fetches);
   }
 
+  /**
+   * Take queued jobs out (all, or those in `ids`) without handing them back;
+   * the caller records their outcome and calls `release` for each.
+   */
+  remove(ids?: ReadonlySet<string>): FetchedJob[] {
+    const out: FetchedJob[] = [];
+    const jobs: FetchedJob[] = [];
+    const at: number[] = [];
+    for (let i = this.#head; i < this.#jobs.length; i++) {
+      const job = this.#jobs[i];
+      if (ids === undefined || ids.has(job.id)) out.push(job);
+      else {
+        jobs.push(job);
+        at.push(this.#at[i]);
+      }
+    }
+    if (out.length > 0) {
+      this.#jobs = jobs;
+      this.#at = at;
+      this.#head = 0;
+    }
+    return out;
+  }
+
   /** Back to idle after `stop()` or the end of a `runOnce`. */
   reset(): void {
     this.#mode = "idle";

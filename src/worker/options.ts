@@ -21,6 +21,7 @@ import {
 import type { AnyTaskDefinition, BackoffFunction, ForbiddenFlags, WorkerOptions } from "./types.ts";
 import { type ResolvedRecoveryOptions, resolveRecoveryOptions } from "../recovery/options.ts";
 import { resolveCronItems } from "../cron/resolve.ts";
+import { checkTimeout } from "../task/_task_options.ts";
 import type { CronItem } from "../cron/types.ts";
 
 /** Options after checking, with every default applied. */
@@ -37,6 +38,8 @@ export interface ResolvedWorkerOptions {
   noHandleSignals: boolean;
   gracePeriod: number;
   interruptedJobRetryDelay: number;
+  /** Default job timeout in ms; null: none. */
+  jobTimeout: number | null;
   maxPoolSize: number;
   extensions: readonly ProvidedExtension[];
   backoff: BackoffFunction | undefined;
@@ -98,6 +101,10 @@ const optionsSchema = z.strictObject({
   noHandleSignals: z.boolean({ message: "must be true or false" }).optional(),
   gracePeriod: millis("grace period on shutdown").optional(),
   interruptedJobRetryDelay: millis("delay before an interrupted job may run again").optional(),
+  // Checked in detail by checkTimeout (a duration, milliseconds or "none").
+  jobTimeout: z.union([z.string(), z.number()], {
+    message: 'must be "none", a duration such as "30s", or milliseconds',
+  }).optional(),
   maxPoolSize: z.number({ message: "must be an integer of 1 or more" })
     .int({ message: "must be an integer of 1 or more" })
     .min(1, { message: "must be an integer of 1 or more" }).optional(),
@@ -183,6 +190,7 @@ export function resolveWorkerOptions(input: WorkerOptions): ResolvedWorkerOption
     noHandleSignals: o.noHandleSignals ?? false,
     gracePeriod: o.gracePeriod ?? 5000,
     interruptedJobRetryDelay: o.interruptedJobRetryDelay ?? 30_000,
+    jobTimeout: o.jobTimeout === undefined ? null : checkTimeout(o.jobTimeout, "jobTimeout"),
     maxPoolSize: o.maxPoolSize ?? 10,
     extensions: o.extensions ?? [],
     backoff: o.backoff,

@@ -18,6 +18,9 @@
  * back, retried after the interrupted-job delay). A task that settles after
  * being handed back has its outcome ignored.
  *
+ * Running-job control (timeouts, cancels, lost locks, the fence) lives in
+ * `running_jobs.ts`; the pool only arms a job's timeout and routes outcomes.
+ *
  * @module
  */
 import { z } from "zod";
@@ -32,6 +35,18 @@ import type { TaskRegistry } from "./registry.ts";
 import type { BackoffFunction } from "./types.ts";
 import type { WorkerHooks } from "../hooks/worker_hooks.ts";
 import { withoutTrace } from "../internal/trace_payload.ts";
+import { JobAbortedError } from "./job_abort.ts";
+import type { FailedJobRow } from "../sql/jobs_fail.ts";
+import {
+  ABANDONED,
+  INTERRUPTED,
+  RUNNING,
+  RunningJob,
+  runningJob,
+  RunningJobs,
+  SETTLING,
+  WRITING,
+} from "./running_jobs.ts";
 
 /** Hands jobs back to the database (see `src/sql/jobs_return.ts`). */
 export type ReturnJobs = (
@@ -53,6 +68,14 @@ export interface PoolConfig {
   returnJobs: ReturnJobs;
   /** Lifecycle hooks; undefined when no hook is registered (see `src/hooks/worker_hooks.ts`). */
   hooks?: WorkerHooks;
+  /** Worker-wide job timeout in ms (`null`/undefined: none); a task's own `timeout` wins. */
+  jobTimeout?: number | null;
+  /** Milliseconds an aborted task gets to settle before it is abandoned. @default {ABORT_GRACE_MS} */
+  abortGrace?: number;
+  /** Permanently fail a cancelled job this worker holds (see `src/sql/jobs_cancel.ts`). */
+  cancelRunning?: (id: string, message: string) => Promise<FailedJobRow | undefined>;
+  /** Cancel a job no longer held (its failure was just written), like `utils.cancelJobs`. */
+  cancelWaiting?: (id: string, reason: string | undefined) => Promise<unknown>;
   /** Local queue (`size: 0` turns it off); see `local_queue.ts`. */
   localQueue: {
     size: number;
@@ -71,17 +94,6 @@ export interface PoolStopOptions {
   force?: AbortSignal;
 }
 
-const RUNNING = 0;
-const SETTLING = 1;
-const INTERRUPTED = 2;
-/** The task finished and its completion is being written in the background. */
-const WRITING = 3;
-
-interface ActiveJob {
-  job: FetchedJob;
-  state: number;
-}
-
 type Mode = "idle" | "continuous" | "once" | "stopping";
 
 /** Message stored in `last_error` of a job handed back by shutdown. */
@@ -93,8 +105,7 @@ export class JobPool {
   #mode: Mode = "idle";
   #queue: LocalQueue;
   #generation = 0;
-  #abort = new AbortController();
-  #active = new Set<ActiveJob>();
+  #jobs: RunningJobs;
   #once: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   #onceError: unknown;
   #interrupting: Promise<void> = Promise.resolve();
@@ -116,6 +127,20 @@ export class JobPool {
       onOnceEnd: (error) => {
         this.#onceError = error;
         this.#finishOnce();
+      },
+    });
+    this.#jobs = new RunningJobs({
+      clock,
+      logger,
+      abortGrace: config.abortGrace,
+      queue: this.#queue,
+      hooks: config.hooks,
+      fail: (job, message, cause) => this.#fail(job, message, undefined, cause),
+      handBack: (ids) => this.#handBack(ids, {}),
+      cancelRunning: config.cancelRunning,
+      cancelWaiting: config.cancelWaiting,
+      replaceSlot: () => {
+        if (this.#mode === "continuous" || this.#mode === "once") void this.#slot(this.#generation);
       },
     });
   }
@@ -148,6 +173,33 @@ export class JobPool {
     this.#queue.nudge(count);
   }
 
+  /**
+   * Abort job `id` with `reason` when it runs here ("running"), or take it out
+   * of the local queue and record the outcome without running it ("queued").
+   * Undefined when this pool does not hold it, or it has already settled.
+   */
+  abortJob(id: string, reason: JobAbortedError): "running" | "queued" | undefined {
+    return this.#jobs.abortJob(id, reason);
+  }
+
+  /** True while fenced: no job starts. */
+  get fenced(): boolean {
+    return this.#jobs.fenced;
+  }
+
+  /**
+   * The worker can no longer prove it holds its jobs: abort every running job
+   * and every queued one (lock lost), and start none until `unfence()`.
+   */
+  fence(): void {
+    this.#jobs.fence();
+  }
+
+  /** The heartbeat was written again: jobs may start. */
+  unfence(): void {
+    if (this.#jobs.unfence()) this.nudge();
+  }
+
   /** Graceful shutdown; see the module doc. Resolves when no job is held any more. */
   async stop(options: PoolStopOptions): Promise<void> {
     if (this.#mode === "idle") return;
@@ -177,12 +229,14 @@ export class JobPool {
   }
 
   #interrupt(retryDelayMs: number): void {
-    this.#abort.abort(new Error("The worker is shutting down"));
     const ids: string[] = [];
-    for (const active of this.#active) {
+    const running = this.#jobs.active;
+    for (const active of running.values()) {
       if (active.state !== RUNNING) continue;
+      active.cancelTimer?.();
+      active.abortSignal(JobAbortedError.shutdown(active.job.id));
       active.state = INTERRUPTED;
-      this.#active.delete(active);
+      running.delete(active.job.id);
       ids.push(active.job.id);
     }
     if (ids.length === 0) return;
@@ -197,7 +251,7 @@ export class JobPool {
 
   #begin(mode: "continuous" | "once"): void {
     this.#mode = mode;
-    this.#abort = new AbortController();
+    this.#jobs.unfence();
     this.#onceError = undefined;
     const generation = ++this.#generation;
     // Start the queue first: a slot's take() on an idle queue returns undefined at once.
@@ -223,8 +277,8 @@ export class JobPool {
       const job = await queue.take();
       if (job === undefined) return;
       queue.started();
-      const active: ActiveJob = { job, state: RUNNING };
-      this.#active.add(active);
+      const active = runningJob(job);
+      this.#jobs.active.set(job.id, active);
       try {
         await this.#execute(active);
       } catch (error) {
@@ -233,7 +287,9 @@ export class JobPool {
           error: String(error),
         });
       }
-      this.#active.delete(active);
+      // ABANDONED: a replacement slot runs in this one's place; the outcome was recorded.
+      if (active.state === ABANDONED) return;
+      if (this.#jobs.active.get(job.id) === active) this.#jobs.active.delete(job.id);
       // INTERRUPTED: already handed back and released; WRITING: released once written.
       if (active.state !== INTERRUPTED && active.state !== WRITING) {
         queue.release(1, job.job_queue_id !== null);
@@ -243,7 +299,7 @@ export class JobPool {
   }
 
   /** Completions are written in the background: the slot moves on at once. */
-  #completeInBackground(active: ActiveJob): void {
+  #completeInBackground(active: RunningJob): void {
     active.state = WRITING;
     const job = active.job;
     this.#config.completer.complete(job.id).then(
@@ -272,7 +328,7 @@ export class JobPool {
     }
   }
 
-  async #execute(active: ActiveJob): Promise<void> {
+  async #execute(active: RunningJob): Promise<void> {
     const { registry, context } = this.#config;
     const job = active.job;
     let failure: string | undefined;
@@ -280,19 +336,30 @@ export class JobPool {
     let cause: unknown;
     const task = registry.get(job.identifier);
     const hooks = this.#config.hooks;
+    if (this.#jobs.fenced) {
+      active.reason = this.#jobs.fencedReason(job.id);
+      return await this.#jobs.settle(active, false);
+    }
     const verdict = hooks?.gated && task ? await hooks.beforeRun(job) : undefined;
     if (!task) {
       failure = `Task "${job.identifier}" is not registered with this worker`;
     } else if (verdict) {
       if ("fail" in verdict) ({ fail: failure, cause } = verdict); // else skipped: completes
-    } else {
+    } else if (active.reason === undefined) { // not aborted while an interceptor ran
       hooks?.started(job);
+      const timeout = task.timeout === undefined ? this.#config.jobTimeout : task.timeout;
+      if (timeout) {
+        active.cancelTimer = this.#config.clock.setTimeout(
+          () => this.#jobs.abort(active, JobAbortedError.timeout(job.id, timeout)),
+          timeout,
+        );
+      }
       const run = async (): Promise<void> => {
         if (task.kind === "batch") {
           ({ failure, retryPayload } = await runBatchJob(
             task,
             job.payload,
-            () => new JobContext(context, jobInfo(job), this.#abort.signal),
+            () => new JobContext(context, jobInfo(job), active),
           ));
         } else {
           const parsed = task.payload.safeParse(withoutTrace(job.payload));
@@ -301,7 +368,7 @@ export class JobPool {
               z.prettifyError(parsed.error)
             }`;
           } else {
-            await task.run(parsed.data, new JobContext(context, jobInfo(job), this.#abort.signal));
+            await task.run(parsed.data, new JobContext(context, jobInfo(job), active));
           }
         }
       };
@@ -312,14 +379,20 @@ export class JobPool {
         cause = error;
       }
     }
-    if (active.state === INTERRUPTED) return;
+    if (active.state === INTERRUPTED || active.state === ABANDONED) return;
+    active.cancelTimer?.();
+    if (active.reason) return await this.#jobs.settle(active, false);
     active.state = SETTLING;
     if (failure === undefined) return this.#completeInBackground(active);
-    else await this.#fail(job, failure, retryPayload, cause);
+    else {
+      await this.#fail(job, failure, retryPayload, cause);
+      await this.#jobs.applyLateCancel(active);
+    }
   }
 
   async #fail(job: FetchedJob, message: string, payload?: unknown[], cause?: unknown) {
-    const { backoff, completer, logger } = this.#config;
+    const { completer, logger } = this.#config;
+    const backoff = this.#config.registry.get(job.identifier)?.backoff ?? this.#config.backoff;
     let delaySeconds: number | undefined;
     if (backoff) {
       try {

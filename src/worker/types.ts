@@ -59,6 +59,13 @@ export interface WorkerOptions {
   gracePeriod?: number;
   /** Milliseconds an interrupted job waits before it may run again. @default {30000} */
   interruptedJobRetryDelay?: number;
+  /**
+   * Default time a job may run: a duration (`"30s"`, `"5m"`), milliseconds,
+   * or `"none"`. A task's own `timeout` wins. When it expires the job's
+   * `ctx.signal` is aborted (reason kind `"timeout"`) and the attempt fails
+   * with "timed out after 30 s", retried as usual. @default {"none"}
+   */
+  jobTimeout?: string | number;
   /** Pool size when the worker opens the pool from `database`. @default {10} */
   maxPoolSize?: number;
   /** Application state for tasks: `[Key.provide(value), …]`, read with `ctx.ext(Key)`. */
