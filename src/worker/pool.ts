@@ -41,7 +41,7 @@ import {
   ABANDONED,
   INTERRUPTED,
   RUNNING,
-  RunningJob,
+  type RunningJob,
   runningJob,
   RunningJobs,
   SETTLING,
