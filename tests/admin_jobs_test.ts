@@ -262,6 +262,32 @@ test("admin actions on ids: complete, delete, fail, run-now, retry, reschedule; 
   await clear();
 });
 
+test("admin cancel: a waiting job fails permanently, a held job's worker is notified", async () => {
+  const free = await db.addJob("cancel_me", {});
+  const held = await db.addJob("cancel_me", {});
+  await lockJobs(db, [held], "w-cancel");
+  const r = await call<any>(
+    admin,
+    req("/api/jobs/actions", { body: { action: "cancel", ids: [free, held], reason: "ops" } }),
+    200,
+  );
+  assert.deepEqual(r, { affected: [free, held], skipped: [], notified: [held] });
+  const j = await call<any>(admin, req(`/api/jobs/${free}`), 200);
+  assert.equal(j.state, "failed");
+  assert.equal(j.lastError, "cancelled: ops");
+  // Nobody runs the held job here: it stays as it was until its worker acts on the notice.
+  const h = (await db.jobs()).find((x) => x.id === held)!;
+  assert.equal(h.last_error, null);
+  await fails(
+    admin,
+    req("/api/jobs/actions", { body: { action: "cancel", ids: [free], reason: "" } }),
+    422,
+    "validation",
+    "reason",
+  );
+  await clear();
+});
+
 test("admin actions on a filter: expectedCount checked, capped, locked jobs skipped", async () => {
   const bulk: string[] = [];
   for (let i = 0; i < 5; i++) bulk.push(await db.addJob("bulk", { i }));

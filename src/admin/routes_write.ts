@@ -27,6 +27,7 @@ export const JOB_ACTIONS = [
   "run-now",
   "retry",
   "reschedule",
+  "cancel",
 ] as const;
 type JobAction = typeof JOB_ACTIONS[number];
 
@@ -114,12 +115,15 @@ function actionParams(action: JobAction, body: Record<string, unknown>): {
   reschedule?: RescheduleOptions;
 } {
   const base = ["action", "ids", "filter", "expectedCount"];
-  if (action === "fail") {
-    allowOnly(body, [...base, "reason"], `action "fail"`);
+  if (action === "fail" || action === "cancel") {
+    allowOnly(body, [...base, "reason"], `action "${action}"`);
     if (body.reason !== undefined && (typeof body.reason !== "string" || body.reason === "")) {
       throw invalid("reason", "must be a non-empty string");
     }
-    return { reason: (body.reason as string | undefined) ?? "Marked failed from the Spool admin" };
+    const fallback = action === "fail"
+      ? "Marked failed from the Spool admin"
+      : "cancelled from the Spool admin";
+    return { reason: (body.reason as string | undefined) ?? fallback };
   }
   if (action === "reschedule") {
     allowOnly(
@@ -141,9 +145,24 @@ function actionParams(action: JobAction, body: Record<string, unknown>): {
   return {};
 }
 
-function runAction(
+/** The ids an action changed (a cancel also counts the running jobs whose worker was told). */
+async function runAction(
   ctx: AdminContext,
   action: JobAction,
+  ids: string[],
+  p: { reason?: string; reschedule?: RescheduleOptions },
+): Promise<{ changed: string[]; notified?: string[] }> {
+  if (action === "cancel") {
+    const { cancelled, running } = await ctx.utils.cancelJobs(ids, { reason: p.reason });
+    return { changed: [...cancelled, ...running], notified: running };
+  }
+  const jobs = await jobsAction(ctx, action, ids, p);
+  return { changed: jobs.map((j) => j.id) };
+}
+
+function jobsAction(
+  ctx: AdminContext,
+  action: Exclude<JobAction, "cancel">,
   ids: string[],
   p: { reason?: string; reschedule?: RescheduleOptions },
 ): Promise<Job[]> {
@@ -210,7 +229,7 @@ export async function postJobActions(ctx: AdminContext): Promise<Response> {
     }
   }
   const done = await runAction(ctx, action, ids, params);
-  const affected = new Set(done.map((j) => j.id));
+  const affected = new Set(done.changed);
   const rest = ids.filter((id) => !affected.has(id));
   const locks = rest.length ? await adminJobsLockState(ctx.db, ctx.opts.schema, rest) : new Map();
   const result = {
@@ -219,6 +238,8 @@ export async function postJobActions(ctx: AdminContext): Promise<Response> {
       id,
       reason: !locks.has(id) ? "not_found" : locks.get(id) ? "locked" : "unchanged",
     })),
+    // Running jobs a cancel reached: their worker aborts them and fails them permanently.
+    ...(done.notified ? { notified: done.notified } : {}),
   };
   await audit(ctx, `jobs.${action}`, result, { ids, filter: filterBody });
   return json(result);
