@@ -259,6 +259,35 @@ test(`${runtime}: a filter-wide bulk action confirms the number and acts on ever
   await done(o, "jobs-bulk");
 });
 
+test(`${runtime}: a running job's drawer offers only Cancel, which notifies its worker`, async () => {
+  const [id] = await idsWhere("j.locked_at is not null");
+  const notices: string[] = [];
+  const sub = await sql.listen("spool:cancel", (payload) => notices.push(payload));
+  const o = await open(`?view=jobs&state=running&job=${id}`);
+  const { page } = o;
+  const drawer = page.getByTestId("job-drawer");
+  await drawer.waitFor();
+  assert.deepEqual(
+    await drawer.getByRole("group", { name: "Actions on this job" }).getByRole("button")
+      .allTextContents(),
+    [
+      "Cancel",
+    ],
+  );
+  await drawer.getByRole("button", { name: "Cancel" }).click();
+  const dialog = page.locator("dialog.confirm");
+  await dialog.getByLabel("Reason").fill("browser cancel");
+  await dialog.getByRole("button", { name: "Cancel 1 job" }).click();
+  await page.getByText("Cancel: 1 job done.").waitFor();
+  const deadline = Date.now() + 10_000;
+  while (!notices.some((n) => n.includes(id)) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await sub.unlisten();
+  assert.ok(notices.some((n) => n.includes(id)), `a cancel notice names job ${id}`);
+  await done(o);
+});
+
 test(`${runtime}: the add-job form sends every option`, async () => {
   const o = await open("?view=jobs");
   const { page } = o;

@@ -3,12 +3,12 @@
 import type { UiAsset } from "./asset.ts";
 
 /** Where the hashed assets live, relative to the dashboard's base path. */
-export const ASSET_DIR: string = "assets/96fcd3d56ec3/";
+export const ASSET_DIR: string = "assets/dcaf0d9a9d4f/";
 
 /** The dashboard page: no data, no secrets, only relative URLs. */
 export const SHELL: UiAsset = {
   type: "text/html; charset=utf-8",
-  etag: '"063e28c2089516116e85"',
+  etag: '"39b6f32d4911bd63c684"',
   body: `<!doctype html>
 <html lang="en">
   <head>
@@ -17,27 +17,27 @@ export const SHELL: UiAsset = {
     <meta name="color-scheme" content="light dark">
     <meta name="referrer" content="no-referrer">
     <title>Spool</title>
-    <link rel="icon" type="image/svg+xml" href="assets/96fcd3d56ec3/icon.svg">
-    <link rel="stylesheet" href="assets/96fcd3d56ec3/style.css">
-    <link rel="stylesheet" href="assets/96fcd3d56ec3/views.css">
-    <script type="module" src="assets/96fcd3d56ec3/app.js"></script>
-    <link rel="modulepreload" href="assets/96fcd3d56ec3/api.js">
-    <link rel="modulepreload" href="assets/96fcd3d56ec3/chart_math.js">
-    <link rel="modulepreload" href="assets/96fcd3d56ec3/dialogs.js">
-    <link rel="modulepreload" href="assets/96fcd3d56ec3/format.js">
-    <link rel="modulepreload" href="assets/96fcd3d56ec3/render.js">
-    <link rel="modulepreload" href="assets/96fcd3d56ec3/url_state.js">
-    <link rel="modulepreload" href="assets/96fcd3d56ec3/views/add_job.js">
-    <link rel="modulepreload" href="assets/96fcd3d56ec3/views/common.js">
-    <link rel="modulepreload" href="assets/96fcd3d56ec3/views/cron.js">
-    <link rel="modulepreload" href="assets/96fcd3d56ec3/views/job_actions.js">
-    <link rel="modulepreload" href="assets/96fcd3d56ec3/views/job_drawer.js">
-    <link rel="modulepreload" href="assets/96fcd3d56ec3/views/job_table.js">
-    <link rel="modulepreload" href="assets/96fcd3d56ec3/views/jobs.js">
-    <link rel="modulepreload" href="assets/96fcd3d56ec3/views/maintenance.js">
-    <link rel="modulepreload" href="assets/96fcd3d56ec3/views/overview.js">
-    <link rel="modulepreload" href="assets/96fcd3d56ec3/views/queues.js">
-    <link rel="modulepreload" href="assets/96fcd3d56ec3/views/workers.js">
+    <link rel="icon" type="image/svg+xml" href="assets/dcaf0d9a9d4f/icon.svg">
+    <link rel="stylesheet" href="assets/dcaf0d9a9d4f/style.css">
+    <link rel="stylesheet" href="assets/dcaf0d9a9d4f/views.css">
+    <script type="module" src="assets/dcaf0d9a9d4f/app.js"></script>
+    <link rel="modulepreload" href="assets/dcaf0d9a9d4f/api.js">
+    <link rel="modulepreload" href="assets/dcaf0d9a9d4f/chart_math.js">
+    <link rel="modulepreload" href="assets/dcaf0d9a9d4f/dialogs.js">
+    <link rel="modulepreload" href="assets/dcaf0d9a9d4f/format.js">
+    <link rel="modulepreload" href="assets/dcaf0d9a9d4f/render.js">
+    <link rel="modulepreload" href="assets/dcaf0d9a9d4f/url_state.js">
+    <link rel="modulepreload" href="assets/dcaf0d9a9d4f/views/add_job.js">
+    <link rel="modulepreload" href="assets/dcaf0d9a9d4f/views/common.js">
+    <link rel="modulepreload" href="assets/dcaf0d9a9d4f/views/cron.js">
+    <link rel="modulepreload" href="assets/dcaf0d9a9d4f/views/job_actions.js">
+    <link rel="modulepreload" href="assets/dcaf0d9a9d4f/views/job_drawer.js">
+    <link rel="modulepreload" href="assets/dcaf0d9a9d4f/views/job_table.js">
+    <link rel="modulepreload" href="assets/dcaf0d9a9d4f/views/jobs.js">
+    <link rel="modulepreload" href="assets/dcaf0d9a9d4f/views/maintenance.js">
+    <link rel="modulepreload" href="assets/dcaf0d9a9d4f/views/overview.js">
+    <link rel="modulepreload" href="assets/dcaf0d9a9d4f/views/queues.js">
+    <link rel="modulepreload" href="assets/dcaf0d9a9d4f/views/workers.js">
   </head>
   <body>
     <div id="app" class="boot">
@@ -2145,9 +2145,9 @@ export function cronView(_ctx) {
   },
   "views/job_actions.js": {
     type: "text/javascript; charset=utf-8",
-    etag: '"6a2342b71fb60975a22c"',
+    etag: '"94a96518459438b01df5"',
     body:
-      `// The job actions (run now, retry, reschedule, fail, complete, delete), shared by the bulk bar,
+      `// The job actions (run now, retry, reschedule, fail, cancel, complete, delete), shared by the bulk bar,
 // the table rows and the job drawer: one confirmation dialog and one request shape.
 import { api } from "../api.js";
 import { confirmDialog, toast } from "../dialogs.js";
@@ -2184,6 +2184,13 @@ export const ACTIONS = [
     verb: "Permanently fail",
     danger: true,
     fields: [{ name: "reason", label: "Reason", value: "Failed from the Spool dashboard" }],
+  },
+  {
+    action: "cancel",
+    label: "Cancel",
+    verb: "Cancel (a running job is stopped by its worker; never retried)",
+    danger: true,
+    fields: [{ name: "reason", label: "Reason", value: "Cancelled from the Spool dashboard" }],
   },
   { action: "complete", label: "Complete", verb: "Complete (removes the rows)", danger: true },
   { action: "delete", label: "Delete", verb: "Delete", danger: true },
@@ -2244,21 +2251,21 @@ function reasons(skipped) {
 }
 
 /**
- * The actions that make sense for a job in this state. A running job has none: the server
- * never touches a job a worker holds (it would report it skipped), so the drawer says why.
+ * The actions that make sense for a job in this state. A running job can only be cancelled:
+ * the server never otherwise touches a job a worker holds (it would report it skipped).
  * @param {string} state
  * @returns {ActionDef[]}
  */
 export function actionsFor(state) {
-  if (state === "running") return [];
-  const skip = state === "failed" ? ["run-now", "fail"] : ["retry"];
+  if (state === "running") return ACTIONS.filter((a) => a.action === "cancel");
+  const skip = state === "failed" ? ["run-now", "fail", "cancel"] : ["retry"];
   return ACTIONS.filter((a) => !skip.includes(a.action));
 }
 `,
   },
   "views/job_drawer.js": {
     type: "text/javascript; charset=utf-8",
-    etag: '"943e6ef1481ceba0474b"',
+    etag: '"56da45d2fd9f07ceab3c"',
     body:
       `// The job drawer: every field of one job, fetched fresh, with its actions and "copy as JSON".
 // Its open job lives in the URL (\`job=\`), so a link opens it and Back closes it.
@@ -2360,11 +2367,11 @@ export function jobDrawer(ctx) {
         ? h(
           "p",
           { class: "notice" },
-          \`A worker (\${job.lockedBy}) holds this job, so it cannot be changed now. If that \` +
-            "worker is gone, force-unlock it on the Workers page.",
+          \`A worker (\${job.lockedBy}) holds this job: it can only be cancelled now (its worker \` +
+            "stops it). If that worker is gone, force-unlock it on the Workers page.",
         )
         : null,
-      ctx.canWrite && job.state !== "running"
+      ctx.canWrite
         ? h(
           "div",
           { class: "row", role: "group", "aria-label": "Actions on this job" },

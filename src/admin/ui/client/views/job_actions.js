@@ -1,4 +1,4 @@
-// The job actions (run now, retry, reschedule, fail, complete, delete), shared by the bulk bar,
+// The job actions (run now, retry, reschedule, fail, cancel, complete, delete), shared by the bulk bar,
 // the table rows and the job drawer: one confirmation dialog and one request shape.
 import { api } from "../api.js";
 import { confirmDialog, toast } from "../dialogs.js";
@@ -35,6 +35,13 @@ export const ACTIONS = [
     verb: "Permanently fail",
     danger: true,
     fields: [{ name: "reason", label: "Reason", value: "Failed from the Spool dashboard" }],
+  },
+  {
+    action: "cancel",
+    label: "Cancel",
+    verb: "Cancel (a running job is stopped by its worker; never retried)",
+    danger: true,
+    fields: [{ name: "reason", label: "Reason", value: "Cancelled from the Spool dashboard" }],
   },
   { action: "complete", label: "Complete", verb: "Complete (removes the rows)", danger: true },
   { action: "delete", label: "Delete", verb: "Delete", danger: true },
@@ -95,13 +102,13 @@ function reasons(skipped) {
 }
 
 /**
- * The actions that make sense for a job in this state. A running job has none: the server
- * never touches a job a worker holds (it would report it skipped), so the drawer says why.
+ * The actions that make sense for a job in this state. A running job can only be cancelled:
+ * the server never otherwise touches a job a worker holds (it would report it skipped).
  * @param {string} state
  * @returns {ActionDef[]}
  */
 export function actionsFor(state) {
-  if (state === "running") return [];
-  const skip = state === "failed" ? ["run-now", "fail"] : ["retry"];
+  if (state === "running") return ACTIONS.filter((a) => a.action === "cancel");
+  const skip = state === "failed" ? ["run-now", "fail", "cancel"] : ["retry"];
   return ACTIONS.filter((a) => !skip.includes(a.action));
 }

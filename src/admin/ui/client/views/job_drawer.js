@@ -98,11 +98,11 @@ export function jobDrawer(ctx) {
         ? h(
           "p",
           { class: "notice" },
-          `A worker (${job.lockedBy}) holds this job, so it cannot be changed now. If that ` +
-            "worker is gone, force-unlock it on the Workers page.",
+          `A worker (${job.lockedBy}) holds this job: it can only be cancelled now (its worker ` +
+            "stops it). If that worker is gone, force-unlock it on the Workers page.",
         )
         : null,
-      ctx.canWrite && job.state !== "running"
+      ctx.canWrite
         ? h(
           "div",
           { class: "row", role: "group", "aria-label": "Actions on this job" },
