@@ -62,6 +62,8 @@ export type {
   BackoffFunction,
   ForbiddenFlags,
   Worker,
+  WorkerState,
+  WorkerStatus,
   WorkerOptions,
 } from "./src/worker/types.ts";
 export * from "./src/hooks/mod.ts";

@@ -38,9 +38,15 @@ export class HeartbeatService {
   #started = false;
   #registered = false;
   #failures = 0;
+  #lastBeatAt: number | null = null;
 
   constructor(config: HeartbeatConfig) {
     this.#config = config;
+  }
+
+  /** When (clock milliseconds) the registration was last written, or `null` before the first. */
+  get lastBeatAt(): number | null {
+    return this.#lastBeatAt;
   }
 
   /** Register now (throws when the database cannot be reached). */
@@ -48,6 +54,7 @@ export class HeartbeatService {
     const { db, schema, workerId, metadata } = this.#config;
     await workerHeartbeat(db, { schema, workerId, metadata });
     this.#registered = true;
+    this.#lastBeatAt = this.#config.clock.now();
   }
 
   /** Renew the heartbeat every interval until `stop()`. */
@@ -95,6 +102,7 @@ export class HeartbeatService {
     const { db, schema, workerId, metadata, logger, sqlState } = this.#config;
     try {
       const { inserted } = await workerHeartbeat(db, { schema, workerId, metadata });
+      this.#lastBeatAt = this.#config.clock.now();
       if (this.#failures > 0) {
         logger.info(`Heartbeat of worker ${workerId} renewed after ${this.#failures} failure(s)`);
       }
