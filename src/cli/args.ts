@@ -43,8 +43,10 @@ export function parseFlags(
   argv: readonly string[],
   flags: Readonly<Record<string, FlagSpec>>,
 ): { values: FlagValues; positionals: string[] } {
-  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> =
-    {};
+  const options: Record<
+    string,
+    { type: "string" | "boolean"; short?: string; multiple?: boolean }
+  > = {};
   for (const [name, f] of Object.entries(flags)) {
     // parseArgs rejects keys present with an undefined value.
     options[name] = { type: f.type, multiple: f.multiple === true };
@@ -70,7 +72,9 @@ export type Source = string;
 
 /** An integer within [min, max]. */
 export function toInt(value: unknown, source: Source, min: number, max: number): number {
-  const n = typeof value === "number" ? value : /^-?[0-9]+$/.test(String(value).trim())
+  const n = typeof value === "number"
+    ? value
+    : /^-?[0-9]+$/.test(String(value).trim())
     ? Number(String(value).trim())
     : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {

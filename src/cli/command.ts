@@ -64,8 +64,19 @@ const DB_FLAGS: Record<string, FlagSpec> = {
     help: "PostgreSQL connection URL",
     env: "DATABASE_URL",
   },
-  schema: { type: "string", value: "NAME", help: "worker schema [graphile_worker]", env: "SPOOL_SCHEMA" },
-  config: { type: "string", short: "c", value: "FILE", help: "config module (.ts/.js)", env: "SPOOL_CONFIG" },
+  schema: {
+    type: "string",
+    value: "NAME",
+    help: "worker schema [graphile_worker]",
+    env: "SPOOL_SCHEMA",
+  },
+  config: {
+    type: "string",
+    short: "c",
+    value: "FILE",
+    help: "config module (.ts/.js)",
+    env: "SPOOL_CONFIG",
+  },
 };
 const JSON_FLAG: Record<string, FlagSpec> = {
   json: { type: "boolean", help: "print JSON instead of a table" },
@@ -107,7 +118,11 @@ export function commandHelp(command: Command): string {
  * Parse `argv` for `command` and run it. Returns the exit code; usage
  * mistakes throw UsageError (the caller prints them, exit 2).
  */
-export async function runCommand(command: Command, argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCommand(
+  command: Command,
+  argv: readonly string[],
+  io: CliIo,
+): Promise<number> {
   const specs = allFlags(command);
   const { values, positionals } = parseFlags(argv, specs);
   if (values.help) {
@@ -117,7 +132,9 @@ export async function runCommand(command: Command, argv: readonly string[], io: 
   const [min, max] = command.positionals ?? [0, 0];
   if (positionals.length < min) {
     throw new UsageError(
-      `spool ${command.name} needs ${command.args ?? "an argument"} (see spool ${command.name} --help)`,
+      `spool ${command.name} needs ${
+        command.args ?? "an argument"
+      } (see spool ${command.name} --help)`,
       command.args,
     );
   }
@@ -131,7 +148,9 @@ export async function runCommand(command: Command, argv: readonly string[], io: 
   let utils: WorkerUtils | undefined;
   const value: CommandContext["value"] = (name, fallback) => {
     const v = values[name];
-    if (v !== undefined && !(Array.isArray(v) && v.length === 0)) return { value: v, source: `--${name}` };
+    if (v !== undefined && !(Array.isArray(v) && v.length === 0)) {
+      return { value: v, source: `--${name}` };
+    }
     const env = specs[name]?.env;
     const e = env ? io.env(env) : undefined;
     if (env && e !== undefined && e !== "") return { value: e, source: env };
@@ -167,7 +186,11 @@ export async function runCommand(command: Command, argv: readonly string[], io: 
       return schema;
     },
     utils() {
-      utils ??= createWorkerUtils({ database: ctx.database(), schema: ctx.schema(), maxPoolSize: 4 });
+      utils ??= createWorkerUtils({
+        database: ctx.database(),
+        schema: ctx.schema(),
+        maxPoolSize: 4,
+      });
       return utils;
     },
   };

@@ -69,16 +69,14 @@ export async function checkReadiness(
   const timeout = options.databaseTimeout ?? 2000;
   const intervals = options.heartbeatIntervals ?? 3;
   const status = worker.status();
-  const workerCheck: HealthCheck = status.state === "running"
-    ? { ok: true }
-    : {
-      ok: false,
-      detail: status.state === "stopping"
-        ? "shutting down (draining running jobs)"
-        : status.state === "stopped"
-        ? "stopped"
-        : "not started",
-    };
+  const workerCheck: HealthCheck = status.state === "running" ? { ok: true } : {
+    ok: false,
+    detail: status.state === "stopping"
+      ? "shutting down (draining running jobs)"
+      : status.state === "stopped"
+      ? "stopped"
+      : "not started",
+  };
   let database: HealthCheck;
   try {
     const driver = await withTimeout(worker.utils.getDriver(), timeout, "the driver");

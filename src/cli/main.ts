@@ -25,7 +25,11 @@ import { cleanupCommand, removeByKeyCommand } from "./commands/maintenance.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { runCommand as runWorkerCommand } from "./commands/run.ts";
 import { statsCommand } from "./commands/stats.ts";
-import { workersListCommand, workersSweepCommand, workersUnlockCommand } from "./commands/workers.ts";
+import {
+  workersListCommand,
+  workersSweepCommand,
+  workersUnlockCommand,
+} from "./commands/workers.ts";
 import { type CliIo, processIo } from "./_io.ts";
 
 /** Every command, in the order `spool --help` lists them. */
@@ -111,7 +115,9 @@ export async function main(
     const group = commands.filter((c) => c.name.startsWith(`${first} `));
     if (group.length > 0) {
       io.err(
-        `spool: ${first} needs a subcommand: ${group.map((c) => c.name.split(" ")[1]).join(", ")}\n`,
+        `spool: ${first} needs a subcommand: ${
+          group.map((c) => c.name.split(" ")[1]).join(", ")
+        }\n`,
       );
       if (argv.includes("--help") || argv.includes("-h")) {
         io.err("");

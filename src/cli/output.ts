@@ -27,7 +27,9 @@ function clip(s: string, max: number): string {
 export function table(headers: readonly string[], rows: readonly Cell[][], maxWidth = 48): string {
   const cells = rows.map((r) => r.map((c) => clip(text(c), maxWidth)));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => [...r[i]].length)));
-  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === "number"));
+  const numeric = headers.map((_, i) =>
+    rows.length > 0 && rows.every((r) => typeof r[i] === "number")
+  );
   const line = (r: readonly string[]) =>
     r.map((c, i) => {
       const pad = " ".repeat(widths[i] - [...c].length);
@@ -105,7 +107,10 @@ export function jobDetails(job: Job, state?: string): string {
  * A progress bar on a terminal (stderr, redrawn in place); does nothing when
  * stderr is not a terminal, so piped output stays clean.
  */
-export function progressBar(io: CliIo, label: string): { update(done: number, total?: number): void; end(): void } {
+export function progressBar(
+  io: CliIo,
+  label: string,
+): { update(done: number, total?: number): void; end(): void } {
   if (!io.stderrIsTty) return { update() {}, end() {} };
   let drawn = false;
   return {

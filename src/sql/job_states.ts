@@ -66,7 +66,9 @@ export async function jobsList(
     params.push(value);
     where.push(sql(`$${params.length}`));
   };
-  if (filter.states?.length) add((n) => `${stateExpression("j")} = any(${n}::text[])`, filter.states);
+  if (filter.states?.length) {
+    add((n) => `${stateExpression("j")} = any(${n}::text[])`, filter.states);
+  }
   if (filter.tasks?.length) add((n) => `t.identifier = any(${n}::text[])`, filter.tasks);
   if (filter.queues?.length) add((n) => `q.queue_name = any(${n}::text[])`, filter.queues);
   if (filter.keys?.length) add((n) => `j.key = any(${n}::text[])`, filter.keys);

@@ -16,8 +16,17 @@ import { resolvePath } from "../config.ts";
 import { JOB_HEADERS, jobJson, jobRow, printJson, progressBar, table } from "../output.ts";
 
 const OPTION_FLAGS: Record<string, FlagSpec> = {
-  queue: { type: "string", short: "q", value: "NAME", help: "named queue (its jobs run one at a time)" },
-  "run-at": { type: "string", value: "WHEN", help: "earliest run: ISO 8601 date or delay (+30s, +5m)" },
+  queue: {
+    type: "string",
+    short: "q",
+    value: "NAME",
+    help: "named queue (its jobs run one at a time)",
+  },
+  "run-at": {
+    type: "string",
+    value: "WHEN",
+    help: "earliest run: ISO 8601 date or delay (+30s, +5m)",
+  },
   priority: { type: "string", value: "N", help: "lower runs first [0]" },
   "max-attempts": { type: "string", value: "N", help: "attempts before failing for good [25]" },
   key: { type: "string", value: "KEY", help: "job key: replaces or deduplicates a pending job" },
@@ -73,18 +82,30 @@ function specOfLine(line: string, where: string, defaults: JobOptions): RawJobSp
   }
   const identifier = value.identifier ?? value.task;
   const options = { ...defaults, ...(value.options as Record<string, unknown> | undefined) };
-  if (typeof options.runAt === "string") options.runAt = toDate(options.runAt, `${where} options.runAt`);
-  return { identifier: identifier as string, payload: value.payload ?? {}, options: options as JobOptions };
+  if (typeof options.runAt === "string") {
+    options.runAt = toDate(options.runAt, `${where} options.runAt`);
+  }
+  return {
+    identifier: identifier as string,
+    payload: value.payload ?? {},
+    options: options as JobOptions,
+  };
 }
 
 async function readInput(ctx: CommandContext, file: string): Promise<string> {
   if (file !== "-") return await readFile(resolvePath(ctx.io, file), "utf8");
   const chunks: Uint8Array[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Uint8Array);
-  return new TextDecoder().decode(new Uint8Array(await new Blob(chunks as BlobPart[]).arrayBuffer()));
+  return new TextDecoder().decode(
+    new Uint8Array(await new Blob(chunks as BlobPart[]).arrayBuffer()),
+  );
 }
 
-async function addFromFile(ctx: CommandContext, file: string, defaults: JobOptions): Promise<number> {
+async function addFromFile(
+  ctx: CommandContext,
+  file: string,
+  defaults: JobOptions,
+): Promise<number> {
   const size = ctx.flags["batch-size"] === undefined
     ? 1000
     : toInt(ctx.flags["batch-size"], "--batch-size", 1, 100_000);
@@ -103,7 +124,9 @@ async function addFromFile(ctx: CommandContext, file: string, defaults: JobOptio
   // Check every batch before the first write.
   batches.forEach((batch, b) => {
     try {
-      normalizeJobBatch(batch.map((s) => ({ identifier: s.identifier, payload: s.payload, options: s.options })));
+      normalizeJobBatch(
+        batch.map((s) => ({ identifier: s.identifier, payload: s.payload, options: s.options })),
+      );
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       const m = /jobs\[(\d+)\]\.(\S+?):/.exec(error.message);
@@ -139,7 +162,12 @@ export const addCommand: Command = {
   json: true,
   flags: {
     ...OPTION_FLAGS,
-    file: { type: "string", short: "f", value: "FILE", help: "add every job of an NDJSON file (- = stdin)" },
+    file: {
+      type: "string",
+      short: "f",
+      value: "FILE",
+      help: "add every job of an NDJSON file (- = stdin)",
+    },
     "batch-size": { type: "string", value: "N", help: "jobs per statement with --file [1000]" },
   },
   examples: [

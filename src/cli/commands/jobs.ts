@@ -4,7 +4,7 @@
  * @module
  */
 import { jobFromRow } from "../../sql/job_row.ts";
-import { JOB_STATES, type JobState, jobsList } from "../../sql/job_states.ts";
+import { JOB_STATES, jobsList, type JobState } from "../../sql/job_states.ts";
 import type { Job } from "../../utils/types.ts";
 import { toDate, toInt, toList, UsageError } from "../args.ts";
 import type { Command, CommandContext } from "../command.ts";
@@ -25,7 +25,12 @@ function jobIds(ctx: CommandContext): string[] {
 }
 
 /** Print what an action changed; exit 1 when some ids were skipped. */
-function report(ctx: CommandContext, verb: string, ids: readonly string[], jobs: readonly Job[]): number {
+function report(
+  ctx: CommandContext,
+  verb: string,
+  ids: readonly string[],
+  jobs: readonly Job[],
+): number {
   const done = new Set(jobs.map((j) => j.id));
   const skipped = ids.filter((id) => !done.has(id));
   const reason = "not found, or locked by a worker";
@@ -36,7 +41,9 @@ function report(ctx: CommandContext, verb: string, ids: readonly string[], jobs:
     });
   } else {
     ctx.io.out(`${verb} ${jobs.length} job(s).\n`);
-    if (skipped.length > 0) ctx.io.out(`Skipped ${skipped.length} (${reason}): ${skipped.join(", ")}\n`);
+    if (skipped.length > 0) {
+      ctx.io.out(`Skipped ${skipped.length} (${reason}): ${skipped.join(", ")}\n`);
+    }
   }
   return skipped.length > 0 ? 1 : 0;
 }
@@ -51,7 +58,12 @@ const LIST_FLAGS = {
   task: { type: "string", multiple: true, value: "ID", help: "only jobs of this task identifier" },
   queue: { type: "string", multiple: true, value: "NAME", help: "only jobs in this named queue" },
   key: { type: "string", multiple: true, value: "KEY", help: "only the job with this job key" },
-  worker: { type: "string", multiple: true, value: "ID", help: "only jobs locked by this worker id" },
+  worker: {
+    type: "string",
+    multiple: true,
+    value: "ID",
+    help: "only jobs locked by this worker id",
+  },
   after: { type: "string", value: "ID", help: "only jobs with an id above this (paging)" },
   limit: { type: "string", short: "n", value: "N", help: "at most N jobs [50]" },
 } as const;
@@ -70,7 +82,10 @@ export const jobsListCommand: Command = {
     const states = toList(ctx.flags.state ?? []);
     for (const s of states) {
       if (!(JOB_STATES as readonly string[]).includes(s)) {
-        throw new UsageError(`--state must be one of ${JOB_STATES.join(", ")} (got "${s}")`, "--state");
+        throw new UsageError(
+          `--state must be one of ${JOB_STATES.join(", ")} (got "${s}")`,
+          "--state",
+        );
       }
     }
     const after = ctx.flags.after as string | undefined;
@@ -131,7 +146,10 @@ export const jobsRetryCommand: Command = {
   flags: {
     "keep-attempts": { type: "boolean", help: "only set run_at to now; keep the attempt count" },
   },
-  examples: ["jobs retry 41 42", "jobs list --state failed --json | jq -r '.[].id' | xargs spool jobs retry"],
+  examples: [
+    "jobs retry 41 42",
+    "jobs list --state failed --json | jq -r '.[].id' | xargs spool jobs retry",
+  ],
   async run(ctx) {
     const ids = jobIds(ctx);
     const jobs = await ctx.utils().rescheduleJobs(ids, {
@@ -199,14 +217,21 @@ export const jobsRescheduleCommand: Command = {
   async run(ctx) {
     const ids = jobIds(ctx);
     const f = ctx.flags;
-    if (f["run-at"] === undefined && f.priority === undefined && f.attempts === undefined &&
-      f["max-attempts"] === undefined) {
-      throw new UsageError("give at least one of --run-at, --priority, --attempts, --max-attempts", "--run-at");
+    if (
+      f["run-at"] === undefined && f.priority === undefined && f.attempts === undefined &&
+      f["max-attempts"] === undefined
+    ) {
+      throw new UsageError(
+        "give at least one of --run-at, --priority, --attempts, --max-attempts",
+        "--run-at",
+      );
     }
     const jobs = await ctx.utils().rescheduleJobs(ids, {
       runAt: f["run-at"] === undefined ? undefined : toDate(f["run-at"], "--run-at"),
       priority: f.priority === undefined ? undefined : toInt(f.priority, "--priority", ...SMALLINT),
-      attempts: f.attempts === undefined ? undefined : toInt(f.attempts, "--attempts", 0, SMALLINT[1]),
+      attempts: f.attempts === undefined
+        ? undefined
+        : toInt(f.attempts, "--attempts", 0, SMALLINT[1]),
       maxAttempts: f["max-attempts"] === undefined
         ? undefined
         : toInt(f["max-attempts"], "--max-attempts", 1, SMALLINT[1]),

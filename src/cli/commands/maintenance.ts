@@ -24,8 +24,18 @@ export const cleanupCommand: Command = {
   db: true,
   json: true,
   flags: {
-    task: { type: "string", multiple: true, value: "TASK", help: "what to clean (repeat or comma-separate)" },
-    keep: { type: "string", multiple: true, value: "ID", help: "task identifiers gc-task-identifiers keeps" },
+    task: {
+      type: "string",
+      multiple: true,
+      value: "TASK",
+      help: "what to clean (repeat or comma-separate)",
+    },
+    keep: {
+      type: "string",
+      multiple: true,
+      value: "ID",
+      help: "task identifiers gc-task-identifiers keeps",
+    },
   },
   examples: ["cleanup", "cleanup --task delete-permafailed-jobs,gc-job-queues"],
   async run(ctx) {
@@ -33,7 +43,10 @@ export const cleanupCommand: Command = {
     const tasks = names.map((n) => {
       const t = TASKS[n.toLowerCase()] ?? Object.values(TASKS).find((v) => v === n.toUpperCase());
       if (!t) {
-        throw new UsageError(`--task must be one of ${Object.keys(TASKS).join(", ")} (got "${n}")`, "--task");
+        throw new UsageError(
+          `--task must be one of ${Object.keys(TASKS).join(", ")} (got "${n}")`,
+          "--task",
+        );
       }
       return t;
     });

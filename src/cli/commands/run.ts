@@ -16,7 +16,15 @@ import { createWorker } from "../../worker/create_worker.ts";
 import type { WorkerOptions } from "../../worker/types.ts";
 import type { RecoveryOptions } from "../../recovery/options.ts";
 import type { LocalQueueOptions } from "../../worker/local_queue.ts";
-import { type FlagSpec, toBatchDelay, toBool, toInt, toList, toMillis, UsageError } from "../args.ts";
+import {
+  type FlagSpec,
+  toBatchDelay,
+  toBool,
+  toInt,
+  toList,
+  toMillis,
+  UsageError,
+} from "../args.ts";
 import type { Command, CommandContext } from "../command.ts";
 import { resolvePath } from "../config.ts";
 import { healthHandler } from "../health.ts";
@@ -25,11 +33,19 @@ import { loadTasks } from "../tasks_loader.ts";
 /** After a second signal, exit even if handing back jobs has not finished by then. */
 const FORCED_EXIT_MS = 3000;
 
-const s = (value: string, help: string, env?: string): FlagSpec => ({ type: "string", value, help, env });
+const s = (value: string, help: string, env?: string): FlagSpec => ({
+  type: "string",
+  value,
+  help,
+  env,
+});
 const b = (help: string, env?: string): FlagSpec => ({ type: "boolean", help, env });
 
 const RUN_FLAGS: Record<string, FlagSpec> = {
-  tasks: { ...s("PATH", "module or directory exporting task definitions", "SPOOL_TASKS"), short: "t" },
+  tasks: {
+    ...s("PATH", "module or directory exporting task definitions", "SPOOL_TASKS"),
+    short: "t",
+  },
   once: b("run every job that is runnable now, then exit 0", "SPOOL_ONCE"),
   concurrency: { ...s("N", "jobs run at the same time [1]", "SPOOL_CONCURRENCY"), short: "j" },
   "poll-interval": s("MS", "time between polls when idle [2s]", "SPOOL_POLL_INTERVAL"),
@@ -37,23 +53,57 @@ const RUN_FLAGS: Record<string, FlagSpec> = {
   "health-port": s("PORT", "serve /healthz and /readyz on this port", "SPOOL_HEALTH_PORT"),
   "health-host": s("HOST", "address for the health port [127.0.0.1]", "SPOOL_HEALTH_HOST"),
   "grace-period": s("MS", "running jobs get this long on shutdown [5s]", "SPOOL_GRACE_PERIOD"),
-  "interrupted-job-retry-delay": s("MS", "an interrupted job waits this long [30s]", "SPOOL_INTERRUPTED_JOB_RETRY_DELAY"),
+  "interrupted-job-retry-delay": s(
+    "MS",
+    "an interrupted job waits this long [30s]",
+    "SPOOL_INTERRUPTED_JOB_RETRY_DELAY",
+  ),
   "max-pool-size": s("N", "database connections [10]", "SPOOL_MAX_POOL_SIZE"),
-  "forbidden-flags": { ...s("LIST", "skip jobs with any of these flags", "SPOOL_FORBIDDEN_FLAGS"), multiple: true },
+  "forbidden-flags": {
+    ...s("LIST", "skip jobs with any of these flags", "SPOOL_FORBIDDEN_FLAGS"),
+    multiple: true,
+  },
   "use-local-time": b("compare run_at with this machine's clock", "SPOOL_USE_LOCAL_TIME"),
-  "local-queue-size": s("N", "jobs fetched ahead; 0 = off [4 × concurrency]", "SPOOL_LOCAL_QUEUE_SIZE"),
+  "local-queue-size": s(
+    "N",
+    "jobs fetched ahead; 0 = off [4 × concurrency]",
+    "SPOOL_LOCAL_QUEUE_SIZE",
+  ),
   "local-queue-ttl": s("MS", "a fetched job is handed back after [60s]", "SPOOL_LOCAL_QUEUE_TTL"),
-  "refetch-delay": s("MS", "pause after a fetch that found (almost) nothing", "SPOOL_REFETCH_DELAY"),
-  "refetch-delay-threshold": s("N", "a fetch of this many jobs or fewer pauses [0]", "SPOOL_REFETCH_DELAY_THRESHOLD"),
-  "refetch-delay-max-abort": s("N", "notifications that end the pause early", "SPOOL_REFETCH_DELAY_MAX_ABORT"),
-  "complete-job-batch-delay": s("MS", "completions wait to share a write; -1 = no wait [-1]", "SPOOL_COMPLETE_JOB_BATCH_DELAY"),
-  "fail-job-batch-delay": s("MS", "failures wait to share a write; -1 = no wait [-1]", "SPOOL_FAIL_JOB_BATCH_DELAY"),
+  "refetch-delay": s(
+    "MS",
+    "pause after a fetch that found (almost) nothing",
+    "SPOOL_REFETCH_DELAY",
+  ),
+  "refetch-delay-threshold": s(
+    "N",
+    "a fetch of this many jobs or fewer pauses [0]",
+    "SPOOL_REFETCH_DELAY_THRESHOLD",
+  ),
+  "refetch-delay-max-abort": s(
+    "N",
+    "notifications that end the pause early",
+    "SPOOL_REFETCH_DELAY_MAX_ABORT",
+  ),
+  "complete-job-batch-delay": s(
+    "MS",
+    "completions wait to share a write; -1 = no wait [-1]",
+    "SPOOL_COMPLETE_JOB_BATCH_DELAY",
+  ),
+  "fail-job-batch-delay": s(
+    "MS",
+    "failures wait to share a write; -1 = no wait [-1]",
+    "SPOOL_FAIL_JOB_BATCH_DELAY",
+  ),
   "no-recovery": b("no heartbeat, no dead-worker sweeping", "SPOOL_NO_RECOVERY"),
   "heartbeat-interval": s("MS", "heartbeat renewal [30s]", "SPOOL_HEARTBEAT_INTERVAL"),
   "stale-threshold": s("MS", "a heartbeat older than this is dead [5m]", "SPOOL_STALE_THRESHOLD"),
   "sweep-interval": s("MS", "how often to look for dead workers [1m]", "SPOOL_SWEEP_INTERVAL"),
   "recovery-delay": s("MS", "recovered jobs wait this long [30s]", "SPOOL_RECOVERY_DELAY"),
-  "sweep-unregistered": b("also recover old locks of unregistered holders", "SPOOL_SWEEP_UNREGISTERED"),
+  "sweep-unregistered": b(
+    "also recover old locks of unregistered holders",
+    "SPOOL_SWEEP_UNREGISTERED",
+  ),
   "hook-timeout": s("MS", "time a plugin interceptor may take [5s]", "SPOOL_HOOK_TIMEOUT"),
   "log-level": s("LEVEL", "debug, info, warn or error [info]", "SPOOL_LOG_LEVEL"),
 };
@@ -116,7 +166,10 @@ async function workerOptions(ctx: CommandContext): Promise<WorkerOptions> {
     }
     o.localQueue = lq;
   } else if (v("refetch-delay-threshold") || v("refetch-delay-max-abort")) {
-    throw new UsageError("--refetch-delay-threshold and --refetch-delay-max-abort need --refetch-delay", "--refetch-delay");
+    throw new UsageError(
+      "--refetch-delay-threshold and --refetch-delay-max-abort need --refetch-delay",
+      "--refetch-delay",
+    );
   }
 
   const recovery: RecoveryOptions = { ...base.recovery };
@@ -136,7 +189,10 @@ async function workerOptions(ctx: CommandContext): Promise<WorkerOptions> {
     try {
       o.crontab = await readFile(resolvePath(ctx.io, String(crontab.value)), "utf8");
     } catch (error) {
-      throw new UsageError(`${crontab.source}: cannot read ${crontab.value}: ${(error as Error).message}`, crontab.source);
+      throw new UsageError(
+        `${crontab.source}: cannot read ${crontab.value}: ${(error as Error).message}`,
+        crontab.source,
+      );
     }
   }
 
@@ -146,9 +202,15 @@ async function workerOptions(ctx: CommandContext): Promise<WorkerOptions> {
   }
   o.logger ??= consoleLogger({ scope: "spool", level: (level?.value as LogLevel) ?? "info" });
 
-  const tasksFrom = v("tasks") ?? (ctx.config.tasks === undefined ? undefined : { value: ctx.config.tasks, source: "config tasks" });
+  const tasksFrom = v("tasks") ??
+    (ctx.config.tasks === undefined
+      ? undefined
+      : { value: ctx.config.tasks, source: "config tasks" });
   if (tasksFrom === undefined) {
-    throw new UsageError("spool run needs --tasks PATH (or SPOOL_TASKS, or tasks in the config module)", "--tasks");
+    throw new UsageError(
+      "spool run needs --tasks PATH (or SPOOL_TASKS, or tasks in the config module)",
+      "--tasks",
+    );
   }
   const tasks = typeof tasksFrom.value === "string"
     ? await loadTasks(ctx.io, tasksFrom.value, tasksFrom.source)
@@ -182,9 +244,10 @@ export const runCommand: Command = {
     const runOnce = once !== undefined && toBool(once.value, once.source);
     const logger = options.logger!;
     const worker = await createWorker(options);
-    const server = healthPort === undefined
-      ? undefined
-      : await serveHttp(healthHandler(worker), { port: healthPort, hostname: host?.value as string | undefined });
+    const server = healthPort === undefined ? undefined : await serveHttp(healthHandler(worker), {
+      port: healthPort,
+      hostname: host?.value as string | undefined,
+    });
     if (server) {
       logger.info(`Health checks on http://${server.hostname}:${server.port}/healthz and /readyz`);
     }
