@@ -21,10 +21,10 @@ import process from "node:process";
 import { setTimeout } from "node:timers";
 import { main } from "./src/cli/main.ts";
 
-export { COMMANDS, main } from "./src/cli/main.ts";
-export type { Command, CommandContext } from "./src/cli/command.ts";
+export { main } from "./src/cli/main.ts";
 export type { CliIo } from "./src/cli/_io.ts";
 export type { SpoolConfig } from "./src/cli/config.ts";
+export type { TaskKit } from "./src/cli/task_kit.ts";
 export {
   checkReadiness,
   type HealthCheck,

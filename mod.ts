@@ -62,9 +62,9 @@ export type {
   BackoffFunction,
   ForbiddenFlags,
   Worker,
+  WorkerOptions,
   WorkerState,
   WorkerStatus,
-  WorkerOptions,
 } from "./src/worker/types.ts";
 export * from "./src/hooks/mod.ts";
 export {

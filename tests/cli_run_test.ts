@@ -32,7 +32,17 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function probe(port: number, path: string): Promise<{ status: number; body: any }> {
+interface Check {
+  ok: boolean;
+  detail?: string;
+}
+/** A /healthz or /readyz answer (status 0: nothing listens). */
+interface Probe {
+  status: number;
+  body: { status?: string; checks: Record<string, Check> } | null;
+}
+
+async function probe(port: number, path: string): Promise<Probe> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}${path}`);
     return { status: res.status, body: await res.json() };
@@ -54,11 +64,15 @@ test("cli run: setup", async () => {
 test("cli run --once runs every runnable job and exits 0", async () => {
   for (const name of ["a", "b", "c"]) await db.addJob("hello", { name });
   await db.addJob("hello", { name: "later" }, { runAt: new Date(Date.now() + 3_600_000) });
-  const r = await spool(["run", "--tasks", tasksPath, "--once", "--concurrency", "2"], { env: env() });
+  const r = await spool(["run", "--tasks", tasksPath, "--once", "--concurrency", "2"], {
+    env: env(),
+  });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.equal(await done("hello"), 3);
   assert.equal((await db.jobs()).length, 1, "only the future job is left");
-  const bad = await spool(["run", "--tasks", tasksPath, "--once", "--concurrency", "0"], { env: env() });
+  const bad = await spool(["run", "--tasks", tasksPath, "--once", "--concurrency", "0"], {
+    env: env(),
+  });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--concurrency/);
   const noTasks = await spool(["run", "--once"], { env: env() });
@@ -70,7 +84,17 @@ test("cli run --once runs every runnable job and exits 0", async () => {
 test("cli run: /healthz and /readyz; SIGTERM drains the running job (503 meanwhile) and exits 0", async () => {
   const port = await freePort();
   const p = startSpool(
-    ["run", "--tasks", tasksPath, "--health-port", String(port), "--grace-period", "30s", "--poll-interval", "200"],
+    [
+      "run",
+      "--tasks",
+      tasksPath,
+      "--health-port",
+      String(port),
+      "--grace-period",
+      "30s",
+      "--poll-interval",
+      "200",
+    ],
     { env: env() },
   );
   try {
@@ -78,8 +102,13 @@ test("cli run: /healthz and /readyz; SIGTERM drains the running job (503 meanwhi
       const r = await probe(port, "/readyz");
       return r.status === 200 ? r : undefined;
     }, 40_000);
-    assert.equal(ready.body.status, "ok");
-    assert.deepEqual(Object.keys(ready.body.checks).sort(), ["database", "heartbeat", "listen", "worker"]);
+    assert.equal(ready.body?.status, "ok");
+    assert.deepEqual(Object.keys(ready.body?.checks ?? {}).sort(), [
+      "database",
+      "heartbeat",
+      "listen",
+      "worker",
+    ]);
     assert.deepEqual(await probe(port, "/healthz"), { status: 200, body: { status: "ok" } });
     assert.equal((await probe(port, "/nope")).status, 404);
 
@@ -90,8 +119,8 @@ test("cli run: /healthz and /readyz; SIGTERM drains the running job (503 meanwhi
       const r = await probe(port, "/readyz");
       return r.status === 503 ? r : undefined;
     }, 10_000);
-    assert.equal(draining.body.checks.worker.ok, false);
-    assert.match(draining.body.checks.worker.detail, /shutting down/);
+    assert.equal(draining.body?.checks.worker.ok, false);
+    assert.match(draining.body?.checks.worker.detail ?? "", /shutting down/);
     assert.equal((await probe(port, "/healthz")).status, 200, "alive while draining");
     const r = await p.done;
     assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -106,14 +135,28 @@ test("cli run: /healthz and /readyz; SIGTERM drains the running job (503 meanwhi
 test("cli run: a second SIGTERM stops at once, handing the running job back, exit 1", async () => {
   const port = await freePort();
   const p = startSpool(
-    ["run", "--tasks", tasksPath, "--grace-period", "60s", "--poll-interval", "200", "--health-port", String(port)],
+    [
+      "run",
+      "--tasks",
+      tasksPath,
+      "--grace-period",
+      "60s",
+      "--poll-interval",
+      "200",
+      "--health-port",
+      String(port),
+    ],
     { env: env() },
   );
   try {
     const id = await db.addJob("slow", { ms: 120_000 });
     await waitFor("the long job to start", () => done("slow-start").then((n) => n === 2), 40_000);
     p.kill("SIGTERM");
-    await waitFor("the drain to begin (/readyz 503)", async () => (await probe(port, "/readyz")).status === 503, 10_000);
+    await waitFor(
+      "the drain to begin (/readyz 503)",
+      async () => (await probe(port, "/readyz")).status === 503,
+      10_000,
+    );
     p.kill("SIGTERM");
     const r = await p.done;
     assert.equal(r.code, 1, r.stdout + r.stderr);
@@ -135,7 +178,17 @@ test("cli run: /readyz is 503 while the database is unreachable and 200 again on
   via.port = String(proxy.port);
   const port = await freePort();
   const p = startSpool(
-    ["run", "--tasks", tasksPath, "--health-port", String(port), "--poll-interval", "200", "--heartbeat-interval", "1s"],
+    [
+      "run",
+      "--tasks",
+      tasksPath,
+      "--health-port",
+      String(port),
+      "--poll-interval",
+      "200",
+      "--heartbeat-interval",
+      "1s",
+    ],
     { env: { ...env(), DATABASE_URL: via.href } },
   );
   try {
@@ -145,14 +198,14 @@ test("cli run: /readyz is 503 while the database is unreachable and 200 again on
       const r = await probe(port, "/readyz");
       return r.status === 503 ? r : undefined;
     }, 20_000);
-    assert.equal(down.body.checks.database.ok, false, JSON.stringify(down.body));
+    assert.equal(down.body?.checks.database.ok, false, JSON.stringify(down.body));
     assert.equal((await probe(port, "/healthz")).status, 200, "alive while the database is away");
     proxy.restore();
     const back = await waitFor("/readyz 200 again", async () => {
       const r = await probe(port, "/readyz");
       return r.status === 200 ? r : undefined;
     }, 60_000);
-    assert.equal(back.body.checks.listen.ok, true);
+    assert.equal(back.body?.checks.listen.ok, true);
     await db.addJob("hello", { name: "after outage" });
     await waitFor("a job after the outage", () => done("hello").then((n) => n === 4), 30_000);
     p.kill("SIGTERM");

@@ -42,9 +42,26 @@ export function resolvePath(io: CliIo, path: string): string {
   return isAbsolute(path) ? path : resolve(io.cwd(), path);
 }
 
-/** Import a module by path (relative to the working directory). */
-export function importPath(io: CliIo, path: string): Promise<Record<string, unknown>> {
-  return import(pathToFileURL(resolvePath(io, path)).href);
+/** The package root (next to cli.ts); inside a compiled binary, its embedded file system. */
+const PACKAGE_ROOT = new URL("../../", import.meta.url);
+
+/**
+ * Import a module by path, relative to the working directory. A relative
+ * path that is not on disk is then looked up next to cli.ts: a binary made
+ * by `deno compile --include ./tasks.ts cli.ts` embeds the module there.
+ */
+export async function importPath(io: CliIo, path: string): Promise<Record<string, unknown>> {
+  const onDisk = pathToFileURL(resolvePath(io, path)).href;
+  try {
+    return await import(onDisk);
+  } catch (error) {
+    if (isAbsolute(path) || !/not found|cannot find|no such file/i.test(String(error))) throw error;
+    try {
+      return await import(new URL(path, PACKAGE_ROOT).href);
+    } catch {
+      throw error;
+    }
+  }
 }
 
 /** Load the config module named by `--config` or `SPOOL_CONFIG`, or an empty config. */

@@ -96,11 +96,8 @@ function pick(
  * const code = await main(["stats", "--json"]);
  * ```
  */
-export async function main(
-  argv: readonly string[],
-  io: CliIo = processIo(),
-  commands: readonly Command[] = COMMANDS,
-): Promise<number> {
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const commands = COMMANDS;
   const [first] = argv;
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
     io.out(topHelp(commands));

@@ -1,8 +1,9 @@
 /**
  * Loading task definitions for `spool run --tasks`: a module, or a directory
  * whose modules each export tasks. From a module, tasks are taken from its
- * `default` export (a task or an array of tasks), its `tasks` export, or
- * else every export that is a task definition.
+ * `default` export (a task, an array of tasks, or a factory function that
+ * receives the {@linkcode TaskKit} and returns either), its `tasks` export,
+ * or else every export that is a task definition.
  *
  * @module
  */
@@ -12,6 +13,7 @@ import type { AnyTaskDefinition } from "../worker/types.ts";
 import { UsageError } from "./args.ts";
 import { importPath, resolvePath } from "./config.ts";
 import type { CliIo } from "./_io.ts";
+import { type TaskKit, taskKit } from "./task_kit.ts";
 
 const MODULE = /^[^._].*\.(ts|mts|js|mjs)$/;
 const NOT_TASKS = /(_test|\.test|\.d)\.(ts|mts|js|mjs)$/;
@@ -24,9 +26,10 @@ export function isTaskDefinition(value: unknown): value is AnyTaskDefinition {
 }
 
 /** The task definitions a module exports (see the module doc). */
-export function tasksOfModule(mod: Record<string, unknown>): AnyTaskDefinition[] {
+export async function tasksOfModule(mod: Record<string, unknown>): Promise<AnyTaskDefinition[]> {
   for (const key of ["default", "tasks"]) {
-    const v = mod[key];
+    let v = mod[key];
+    if (typeof v === "function") v = await (v as (kit: TaskKit) => unknown)(taskKit);
     if (Array.isArray(v) && v.every(isTaskDefinition)) return v;
     if (isTaskDefinition(v)) return [v];
   }
@@ -58,7 +61,7 @@ export async function loadTasks(
     } catch (error) {
       throw new UsageError(`${source}: cannot load ${file}: ${(error as Error).message}`, source);
     }
-    tasks.push(...tasksOfModule(mod));
+    tasks.push(...await tasksOfModule(mod));
   }
   if (tasks.length === 0) {
     throw new UsageError(

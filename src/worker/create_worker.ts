@@ -35,7 +35,6 @@ import { CronHooks } from "../hooks/schedule_hooks.ts";
 import { WorkerHooks } from "../hooks/worker_hooks.ts";
 import type { Worker, WorkerOptions, WorkerState } from "./types.ts";
 
-
 /** After the grace period, how long shutdown keeps retrying outcome writes that fail. */
 const SHUTDOWN_FLUSH_TIMEOUT_MS = 10_000;
 
