@@ -204,16 +204,32 @@ test("cli: jobs list filters (--json) and prints an aligned table; bad filters e
     `update ${db.s}._private_jobs set locked_at = now(), locked_by = 'w_cli' where id = $1`,
     [d],
   );
+  const e = await db.addJob("list_a", { color: "red" }, { queueName: "qb" });
+  await db.sql.unsafe(
+    `update ${db.s}._private_job_queues set locked_at = now(), locked_by = 'w_q' where queue_name = 'qb'`,
+  );
   type Listed = { id: string; state: string }[];
   const ids = async (...args: string[]) =>
     parseJson<Listed>(ok(await run("jobs", "list", "--json", ...args))).map((j) => [j.id, j.state]);
-  assert.deepEqual(await ids(), [[a, "ready"], [b, "scheduled"], [c, "failed"], [d, "running"]]);
+  assert.deepEqual(await ids(), [
+    [a, "ready"],
+    [b, "scheduled"],
+    [c, "failed"],
+    [d, "running"],
+    [e, "blocked"],
+  ]);
+  assert.deepEqual(await ids("--payload", '{"color":"red"}'), [[e, "blocked"]]);
   assert.deepEqual(await ids("--state", "failed,running"), [[c, "failed"], [d, "running"]]);
   assert.deepEqual(await ids("--task", "list_b", "--state", "scheduled"), [[b, "scheduled"]]);
   assert.deepEqual(await ids("--queue", "qa"), [[a, "ready"]]);
   assert.deepEqual(await ids("--key", "the-key"), [[d, "running"]]);
   assert.deepEqual(await ids("--worker", "w_cli"), [[d, "running"]]);
   assert.deepEqual(await ids("--after", b, "--limit", "1"), [[c, "failed"]]);
+  assert.deepEqual(await ids("--error", "BOO"), [[c, "failed"]]);
+  assert.deepEqual(await ids("--id", `${a},${d}`), [[a, "ready"], [d, "running"]]);
+  assert.deepEqual(await ids("--run-at-from", "+30m"), [[b, "scheduled"]]);
+  usage(await run("jobs", "list", "--payload", "{x"), "--payload");
+  usage(await run("jobs", "list", "--created-to", "yesterday"), "--created-to");
   const t = ok(await run("jobs", "list"));
   assertAligned(t.stdout, [
     "ID",
@@ -291,9 +307,13 @@ test("cli: remove-by-key, cleanup, stats", async () => {
   await db.sql.unsafe(`update ${db.s}._private_jobs set attempts = 1 where id = $1`, [failedJob]);
   await db.addJob("stay", {});
   const stats = ok(await run("stats"));
-  assert.equal(stats.stdout, "ready=1 scheduled=0 retrying=0 running=0 failed=1 total=2\n");
+  assert.equal(
+    stats.stdout,
+    "ready=1 blocked=0 scheduled=0 retrying=0 running=0 failed=1 total=2\n",
+  );
   assert.deepEqual(parseJson(ok(await run("stats", "--json"))), {
     ready: 1,
+    blocked: 0,
     scheduled: 0,
     retrying: 0,
     running: 0,

@@ -111,17 +111,18 @@ export function toBatchDelay(value: unknown, source: Source): number {
   return String(value).trim() === "-1" || value === -1 ? -1 : toMillis(value, source);
 }
 
-/** A date: ISO 8601, or a delay from now (`+30s`, `+5m`, `+1h`). */
+/** A date: ISO 8601, or a time from now (`+30s`, `+5m` ahead; `-1h` ago). */
 export function toDate(value: unknown, source: Source, now = Date.now()): Date {
   if (value instanceof Date && !Number.isNaN(value.getTime())) return value;
   const text = String(value).trim();
-  if (text.startsWith("+")) {
-    return new Date(now + toMillis(text.slice(1), source));
+  if (text.startsWith("+") || text.startsWith("-")) {
+    const ms = toMillis(text.slice(1), source);
+    return new Date(text.startsWith("+") ? now + ms : now - ms);
   }
   const date = /^\d{4}-\d{2}-\d{2}/.test(text) ? new Date(text) : new Date(NaN);
   if (Number.isNaN(date.getTime())) {
     throw new UsageError(
-      `${source} must be an ISO 8601 date (2026-01-31T08:00:00Z) or a delay like +30s, +5m ` +
+      `${source} must be an ISO 8601 date (2026-01-31T08:00:00Z) or a time from now like +30s, -1h ` +
         `(got ${JSON.stringify(value)})`,
       source,
     );

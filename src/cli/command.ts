@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { databasePing } from "../sql/ping.ts";
 import { createWorkerUtils, type WorkerUtils } from "../utils/worker_utils.ts";
 import { type FlagSpec, type FlagValues, parseFlags, UsageError } from "./args.ts";
 import { loadConfig, type SpoolConfig } from "./config.ts";
@@ -52,8 +53,8 @@ export interface CommandContext {
   database(): string;
   /** The schema (flag, env, config, default). */
   schema(): string;
-  /** WorkerUtils on the database and schema; released after the command. */
-  utils(): WorkerUtils;
+  /** WorkerUtils on the database and schema, connected; released after the command. */
+  utils(): Promise<WorkerUtils>;
 }
 
 const DB_FLAGS: Record<string, FlagSpec> = {
@@ -185,12 +186,14 @@ export async function runCommand(
       }
       return schema;
     },
-    utils() {
-      utils ??= createWorkerUtils({
-        database: ctx.database(),
-        schema: ctx.schema(),
-        maxPoolSize: 4,
-      });
+    async utils() {
+      if (utils) return utils;
+      utils = createWorkerUtils({ database: ctx.database(), schema: ctx.schema(), maxPoolSize: 4 });
+      // One round trip first: a fresh postgres.js connection can serialise an array parameter
+      // of its very first statement as plain text ("malformed array literal") before it has
+      // loaded the server's array types (seen with Deno), and the CLI's first statement often
+      // has one.
+      await databasePing(await utils.getDriver());
       return utils;
     },
   };

@@ -135,7 +135,7 @@ async function addFromFile(
     }
   });
   const bar = progressBar(ctx.io, "Adding jobs");
-  const utils = ctx.utils();
+  const utils = await ctx.utils();
   let added = 0;
   for (const batch of batches) {
     added += (await utils.addRawJobs(batch)).length;
@@ -186,7 +186,7 @@ export const addCommand: Command = {
     const [task, json] = ctx.positionals;
     if (task === undefined) throw new UsageError("spool add needs <task> (or --file)", "<task>");
     const payload = json === undefined ? {} : toJson(json, "<json>");
-    const job = await ctx.utils().addRawJob(task, payload, defaults);
+    const job = await (await ctx.utils()).addRawJob(task, payload, defaults);
     if (ctx.json) printJson(ctx.io, jobJson(job));
     else ctx.io.out(table(JOB_HEADERS, [jobRow(job)]));
     return 0;

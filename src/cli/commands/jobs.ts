@@ -4,9 +4,15 @@
  * @module
  */
 import { jobFromRow } from "../../sql/job_row.ts";
-import { JOB_STATES, jobsList, type JobState } from "../../sql/job_states.ts";
+import {
+  adminJobGet,
+  adminJobsPage,
+  JOB_STATES,
+  type JobFilter,
+  type JobState,
+} from "../../sql/admin_jobs.ts";
 import type { Job } from "../../utils/types.ts";
-import { toDate, toInt, toList, UsageError } from "../args.ts";
+import { toDate, toInt, toJson, toList, UsageError } from "../args.ts";
 import type { Command, CommandContext } from "../command.ts";
 import { JOB_HEADERS, jobDetails, jobJson, jobRow, printJson, table } from "../output.ts";
 
@@ -64,6 +70,13 @@ const LIST_FLAGS = {
     value: "ID",
     help: "only jobs locked by this worker id",
   },
+  id: { type: "string", multiple: true, value: "ID", help: "only these job ids" },
+  "run-at-from": { type: "string", value: "WHEN", help: "run_at at or after (ISO 8601, -1h, +5m)" },
+  "run-at-to": { type: "string", value: "WHEN", help: "run_at before" },
+  "created-from": { type: "string", value: "WHEN", help: "created at or after" },
+  "created-to": { type: "string", value: "WHEN", help: "created before" },
+  payload: { type: "string", value: "JSON", help: "payload contains this JSON (@>)" },
+  error: { type: "string", value: "TEXT", help: "last error contains this text (any case)" },
   after: { type: "string", value: "ID", help: "only jobs with an id above this (paging)" },
   limit: { type: "string", short: "n", value: "N", help: "at most N jobs [50]" },
 } as const;
@@ -73,7 +86,7 @@ export const jobsListCommand: Command = {
   name: "jobs list",
   summary: "List jobs, oldest first",
   description: "Filters combine (AND); a repeated filter, or a comma-separated value, matches " +
-    "any of its values. States: ready, scheduled, retrying, running, failed (see spool stats --help).",
+    "any of its values. States as in the admin API (see spool stats --help).",
   db: true,
   json: true,
   flags: { ...LIST_FLAGS },
@@ -88,19 +101,36 @@ export const jobsListCommand: Command = {
         );
       }
     }
-    const after = ctx.flags.after as string | undefined;
+    const f = ctx.flags;
+    const after = f.after as string | undefined;
     if (after !== undefined && !/^[0-9]{1,19}$/.test(after)) {
       throw new UsageError(`--after must be a job id (got "${after}")`, "--after");
     }
-    const limit = ctx.flags.limit === undefined ? 50 : toInt(ctx.flags.limit, "--limit", 1, 10_000);
-    const utils = ctx.utils();
-    const rows = await jobsList(await utils.getDriver(), utils.schema, {
+    const ids = toList(f.id ?? []);
+    const bad = ids.find((id) => !/^[0-9]{1,19}$/.test(id));
+    if (bad !== undefined) throw new UsageError(`--id must be a job id (got "${bad}")`, "--id");
+    if (f.payload !== undefined) toJson(f.payload as string, "--payload");
+    const date = (name: string) => f[name] === undefined ? undefined : toDate(f[name], `--${name}`);
+    const filter: JobFilter = {
       states: states as JobState[],
-      tasks: toList(ctx.flags.task ?? []),
-      queues: toList(ctx.flags.queue ?? []),
-      keys: toList(ctx.flags.key ?? []),
-      workers: toList(ctx.flags.worker ?? []),
-      afterId: after,
+      tasks: toList(f.task ?? []),
+      queues: toList(f.queue ?? []),
+      keys: toList(f.key ?? []),
+      workers: toList(f.worker ?? []),
+      ids,
+      runAtFrom: date("run-at-from"),
+      runAtTo: date("run-at-to"),
+      createdFrom: date("created-from"),
+      createdTo: date("created-to"),
+      payload: f.payload as string | undefined,
+      error: f.error as string | undefined,
+    };
+    const limit = f.limit === undefined ? 50 : toInt(f.limit, "--limit", 1, 10_000);
+    const utils = await ctx.utils();
+    const rows = await adminJobsPage(await utils.getDriver(), utils.schema, filter, {
+      order: "asc",
+      direction: "next",
+      cursorId: after ?? null,
       limit,
     });
     if (ctx.json) printJson(ctx.io, rows.map((r) => jobJson(jobFromRow(r), r.state)));
@@ -121,8 +151,8 @@ export const jobsShowCommand: Command = {
   examples: ["jobs show 42"],
   async run(ctx) {
     const [id] = jobIds(ctx);
-    const utils = ctx.utils();
-    const [row] = await jobsList(await utils.getDriver(), utils.schema, { ids: [id], limit: 1 });
+    const utils = await ctx.utils();
+    const row = await adminJobGet(await utils.getDriver(), utils.schema, id);
     if (!row) {
       ctx.io.err(`spool: no job with id ${id}\n`);
       return 1;
@@ -152,7 +182,7 @@ export const jobsRetryCommand: Command = {
   ],
   async run(ctx) {
     const ids = jobIds(ctx);
-    const jobs = await ctx.utils().rescheduleJobs(ids, {
+    const jobs = await (await ctx.utils()).rescheduleJobs(ids, {
       runAt: new Date(),
       attempts: ctx.flags["keep-attempts"] ? undefined : 0,
     });
@@ -169,7 +199,7 @@ export const jobsCompleteCommand: Command = {
   examples: ["jobs complete 42"],
   async run(ctx) {
     const ids = jobIds(ctx);
-    return report(ctx, "Completed", ids, await ctx.utils().completeJobs(ids));
+    return report(ctx, "Completed", ids, await (await ctx.utils()).completeJobs(ids));
   },
 };
 
@@ -183,7 +213,7 @@ export const jobsDeleteCommand: Command = {
   examples: ["jobs delete 42 43"],
   async run(ctx) {
     const ids = jobIds(ctx);
-    return report(ctx, "Deleted", ids, await ctx.utils().completeJobs(ids));
+    return report(ctx, "Deleted", ids, await (await ctx.utils()).completeJobs(ids));
   },
 };
 
@@ -198,7 +228,7 @@ export const jobsFailCommand: Command = {
     const ids = jobIds(ctx);
     const reason = ctx.flags.reason as string | undefined;
     if (reason === "") throw new UsageError("--reason must not be empty", "--reason");
-    return report(ctx, "Failed", ids, await ctx.utils().permanentlyFailJobs(ids, reason));
+    return report(ctx, "Failed", ids, await (await ctx.utils()).permanentlyFailJobs(ids, reason));
   },
 };
 
@@ -226,7 +256,8 @@ export const jobsRescheduleCommand: Command = {
         "--run-at",
       );
     }
-    const jobs = await ctx.utils().rescheduleJobs(ids, {
+    // Every flag is checked before connecting.
+    const changes = {
       runAt: f["run-at"] === undefined ? undefined : toDate(f["run-at"], "--run-at"),
       priority: f.priority === undefined ? undefined : toInt(f.priority, "--priority", ...SMALLINT),
       attempts: f.attempts === undefined
@@ -235,7 +266,7 @@ export const jobsRescheduleCommand: Command = {
       maxAttempts: f["max-attempts"] === undefined
         ? undefined
         : toInt(f["max-attempts"], "--max-attempts", 1, SMALLINT[1]),
-    });
-    return report(ctx, "Rescheduled", ids, jobs);
+    };
+    return report(ctx, "Rescheduled", ids, await (await ctx.utils()).rescheduleJobs(ids, changes));
   },
 };

@@ -50,7 +50,7 @@ export const cleanupCommand: Command = {
       }
       return t;
     });
-    const result = await ctx.utils().cleanup({
+    const result = await (await ctx.utils()).cleanup({
       tasks,
       taskIdentifiersToKeep: toList(ctx.flags.keep ?? []),
     });
@@ -79,7 +79,7 @@ export const removeByKeyCommand: Command = {
   async run(ctx) {
     const [key] = ctx.positionals;
     if (key === "") throw new UsageError("<key> must not be empty", "<key>");
-    const job = await ctx.utils().removeJob(key);
+    const job = await (await ctx.utils()).removeJob(key);
     if (!job) {
       if (ctx.json) printJson(ctx.io, { removed: null });
       else ctx.io.err(`spool: no job with key ${JSON.stringify(key)}\n`);

@@ -21,7 +21,7 @@ export const migrateCommand: Command = {
   },
   examples: ["migrate --dry-run", "migrate --database postgres://app@db/app --schema jobs"],
   async run(ctx) {
-    const utils = ctx.utils();
+    const utils = await ctx.utils();
     if (ctx.flags["dry-run"]) {
       const plan = await planMigrations(await utils.getDriver(), utils.schema);
       if (ctx.json) printJson(ctx.io, { schema: utils.schema, ...plan });

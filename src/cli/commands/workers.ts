@@ -25,7 +25,7 @@ export const workersListCommand: Command = {
     const threshold = ctx.flags.threshold === undefined
       ? undefined
       : toMillis(ctx.flags.threshold, "--threshold", 1);
-    const workers = await ctx.utils().listActiveWorkers({ threshold });
+    const workers = await (await ctx.utils()).listActiveWorkers({ threshold });
     if (ctx.json) printJson(ctx.io, workers);
     else if (workers.length === 0) ctx.io.out("No registered workers.\n");
     else {
@@ -67,14 +67,15 @@ export const workersSweepCommand: Command = {
   examples: ["workers sweep --dry-run", "workers sweep --threshold 2m --recovery-delay 0"],
   async run(ctx) {
     const f = ctx.flags;
-    const result = await ctx.utils().sweepStaleWorkers({
+    const options = {
       dryRun: f["dry-run"] === true,
       threshold: f.threshold === undefined ? undefined : toMillis(f.threshold, "--threshold", 1),
       recoveryDelay: f["recovery-delay"] === undefined
         ? undefined
         : toMillis(f["recovery-delay"], "--recovery-delay"),
       sweepUnregistered: f["sweep-unregistered"] === true,
-    });
+    };
+    const result = await (await ctx.utils()).sweepStaleWorkers(options);
     if (ctx.json) printJson(ctx.io, result);
     else if (!result.swept) ctx.io.out("Another sweep is running; nothing done.\n");
     else {
@@ -105,7 +106,7 @@ export const workersUnlockCommand: Command = {
   async run(ctx) {
     const ids = toList(ctx.positionals);
     if (ids.length === 0) throw new UsageError("<worker-ids…>: give at least one", "<worker-ids…>");
-    await ctx.utils().forceUnlockWorkers(ids);
+    await (await ctx.utils()).forceUnlockWorkers(ids);
     if (ctx.json) printJson(ctx.io, { unlocked: ids });
     else ctx.io.out(`Unlocked ${ids.length} worker id(s).\n`);
     return 0;
