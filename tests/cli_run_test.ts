@@ -216,6 +216,45 @@ test("cli run: /readyz is 503 while the database is unreachable and 200 again on
   }
 });
 
+test("cli admin: serves the admin API with auth on 127.0.0.1 until SIGTERM; --no-auth off loopback is refused", async () => {
+  const port = await freePort();
+  const password = "cli-test-password-0123";
+  const p = startSpool(["admin", "--port", String(port), "--read-only"], {
+    env: { ...env(), SPOOL_ADMIN_PASSWORD: password },
+  });
+  try {
+    const url = `http://127.0.0.1:${port}/api/health`;
+    const authed = await waitFor("the admin to answer", async () => {
+      try {
+        const res = await fetch(url, {
+          headers: { authorization: `Basic ${btoa(`admin:${password}`)}` },
+        });
+        return res.status === 200 ? await res.json() : undefined;
+      } catch {
+        return undefined;
+      }
+    }, 40_000);
+    assert.equal(authed.schema, db.schema);
+    const anonymous = await fetch(url);
+    assert.equal(anonymous.status, 401);
+    await anonymous.body?.cancel();
+    const session = await fetch(`http://127.0.0.1:${port}/api/session`, {
+      headers: { authorization: `Basic ${btoa(`admin:${password}`)}` },
+    });
+    assert.equal((await session.json()).readOnly, true, "--read-only reaches the admin");
+    p.kill("SIGTERM");
+    const r = await p.done;
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`Spool admin on http://127\\.0\\.0\\.1:${port}/`));
+    assert.doesNotMatch(r.stderr, new RegExp(password), "a given password is not printed");
+  } finally {
+    await stopAll(p);
+  }
+  const refused = await spool(["admin", "--no-auth", "--host", "0.0.0.0"], { env: env() });
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /--no-auth/);
+});
+
 test("cli run: teardown", async () => {
   await db.close();
 });

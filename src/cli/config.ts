@@ -6,6 +6,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import type { AdminOptions } from "../admin/options.ts";
 import type { AnyTaskDefinition, WorkerOptions } from "../worker/types.ts";
 import { UsageError } from "./args.ts";
 import type { CliIo } from "./_io.ts";
@@ -35,6 +36,8 @@ export interface SpoolConfig {
   tasks?: string | readonly AnyTaskDefinition[];
   /** Further worker options for `spool run` (plugins, extensions, logger, …); flags override them. */
   worker?: Partial<Omit<WorkerOptions, "tasks" | "database" | "driver">>;
+  /** Further options for `spool admin` (auth with `authorize`, `onAction`, …); flags override them. */
+  admin?: Partial<Omit<AdminOptions, "database" | "driver" | "utils" | "schema">>;
 }
 
 /** Resolve a path given on the command line (or in the environment) against the working directory. */

@@ -11,6 +11,7 @@ import { SPOOL_VERSION } from "../version.ts";
 import { UsageError } from "./args.ts";
 import { type Command, runCommand } from "./command.ts";
 import { addCommand } from "./commands/add.ts";
+import { adminCommand } from "./commands/admin.ts";
 import { crontabCheckCommand } from "./commands/crontab.ts";
 import {
   jobsCompleteCommand,
@@ -51,6 +52,7 @@ export const COMMANDS: readonly Command[] = [
   cleanupCommand,
   crontabCheckCommand,
   statsCommand,
+  adminCommand,
 ];
 
 function topHelp(commands: readonly Command[]): string {
