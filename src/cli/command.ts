@@ -96,12 +96,26 @@ export function allFlags(command: Command): Record<string, FlagSpec> {
   };
 }
 
+/** Wrap `text` at `width` columns (on spaces). */
+function wrap(text: string, width = 80): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.join("\n");
+}
+
 /** The `--help` text of a command. */
 export function commandHelp(command: Command): string {
   const flags = allFlags(command);
   const lines = [`Usage: spool ${command.name}${command.args ? ` ${command.args}` : ""} [options]`];
   lines.push("", command.summary + (command.summary.endsWith(".") ? "" : "."));
-  if (command.description) lines.push("", command.description);
+  if (command.description) lines.push("", wrap(command.description));
   const rows = Object.entries(flags).map(([name, f]) => {
     const left = `${f.short ? `-${f.short}, ` : "    "}--${name}${f.value ? ` ${f.value}` : ""}`;
     const right = f.help + (f.multiple ? " (repeatable)" : "") + (f.env ? ` [env ${f.env}]` : "");

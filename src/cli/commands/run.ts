@@ -221,7 +221,7 @@ async function workerOptions(ctx: CommandContext): Promise<WorkerOptions> {
 /** `spool run`. */
 export const runCommand: Command = {
   name: "run",
-  summary: "Run a worker until SIGTERM/SIGINT (or, with --once, until the queue is drained)",
+  summary: "Run a worker: until SIGTERM, or with --once until the queue is drained",
   description: "Durations take milliseconds or 500ms, 30s, 5m, 1h. The first SIGTERM or SIGINT " +
     "stops fetching and lets running jobs finish within --grace-period, then exits 0; a second " +
     "one aborts them at once (they are handed back to run again) and exits 1. With " +
