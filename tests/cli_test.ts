@@ -4,7 +4,7 @@
  * --json output, aligned tables, every command.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -75,6 +75,17 @@ test("cli: --help on every command (in process), exit codes of the top level", a
   assert.equal((await spool([])).code, 2);
   usage(await spool(["frobnicate"]), "frobnicate");
   usage(await spool(["jobs"]), "list");
+});
+
+test("cli: the README's command-line section names every command and flag", async () => {
+  const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
+  const section = readme.slice(readme.indexOf("## Command line"), readme.indexOf("## Performance"));
+  for (const command of COMMANDS) {
+    assert.ok(section.includes(`| \`${command.name}`), `README lists ${command.name}`);
+    for (const flag of Object.keys(command.flags ?? {})) {
+      assert.ok(section.includes(`\`--${flag}`), `README lists ${command.name} --${flag}`);
+    }
+  }
 });
 
 test("cli: migrate --dry-run writes nothing; migrate applies; then nothing is pending", async () => {
