@@ -433,9 +433,18 @@ test("admin add, remove-by-key and maintenance", async () => {
     200,
   );
   assert.deepEqual(cleaned, { deletedJobs: 1, deletedTaskIdentifiers: 0, deletedJobQueues: 0 });
+  // GC_TASK_IDENTIFIERS keeps what registered workers run (their metadata lists it).
+  await db.sql.unsafe(
+    `insert into ${db.s}._private_tasks (identifier) values ('live_task'), ('dead_task');
+     insert into ${db.s}._private_workers (id, last_heartbeat_at, metadata)
+     values ('w-live', now(), '{"tasks": ["live_task", "other"]}')`,
+  );
   const gc = await call<any>(admin, req("/api/maintenance", { body: { action: "cleanup" } }), 200);
-  assert.ok(gc.deletedTaskIdentifiers >= 1);
+  assert.deepEqual(gc.keptForWorkers, ["live_task", "other"]);
+  assert.ok(gc.deletedTaskIdentifiers >= 2);
   assert.ok(gc.deletedJobQueues >= 1);
+  const left = await db.sql.unsafe(`select identifier from ${db.s}._private_tasks order by 1`);
+  assert.deepEqual(left.map((r) => r.identifier), ["live_task", "other"]);
   await db.withAdmin({ allowMigrate: true }, async (m) => {
     assert.equal((await call<any>(m, req("/api/session"), 200)).allowMigrate, true);
     const migrated = await call<any>(
@@ -445,6 +454,31 @@ test("admin add, remove-by-key and maintenance", async () => {
     );
     assert.deepEqual(migrated.applied, []);
   });
+  await clear();
+});
+
+test("admin timeouts: a page past queryTimeout is a 503; a count past countTimeout is estimated", async () => {
+  await db.sql.unsafe(
+    `insert into ${db.s}._private_tasks (identifier) values ('bulk_t') on conflict do nothing;
+     insert into ${db.s}._private_jobs (task_id, payload)
+     select (select id from ${db.s}._private_tasks where identifier = 'bulk_t'),
+       json_build_object('n', i, 'pad', repeat('x', 200))
+     from generate_series(1, 40000) i;
+     analyze ${db.s}._private_jobs;`,
+  );
+  const nothing = `payload=${encodeURIComponent('{"nope":1}')}`;
+  await db.withAdmin({ queryTimeout: 1 }, async (slow) => {
+    const e = await fails(slow, req(`/api/jobs?${nothing}`), 503, "unavailable");
+    assert.doesNotMatch(e.message, /statement|select/i);
+  });
+  await db.withAdmin({ countTimeout: 1 }, async (slow) => {
+    const page = await call<JobsPage>(slow, req(`/api/jobs?${nothing}&count=true`), 200);
+    assert.deepEqual(page.jobs, []);
+    assert.equal(page.count.estimated, true);
+    assert.equal(typeof page.count.value, "number");
+  });
+  const exact = await call<JobsPage>(admin, req(`/api/jobs?task=bulk_t&count=true&limit=1`), 200);
+  assert.deepEqual(exact.count, { value: 40000, estimated: false });
   await clear();
 });
 

@@ -9,7 +9,7 @@
  */
 import type { Driver } from "../driver/types.ts";
 import { errorSqlState } from "../driver/_sqlstate.ts";
-import { JOB_STATES, type JobState, withStatementTimeout } from "../sql/admin_jobs.ts";
+import { JOB_STATES, type JobState, withReadLimits } from "../sql/admin_jobs.ts";
 import { adminJobsRelTuples, adminStateCounts } from "../sql/admin_overview.ts";
 
 /** Counts per state plus their total. */
@@ -64,7 +64,7 @@ export function createCounts(
     const estimate = await adminJobsRelTuples(db, schema);
     const sample = async () => {
       const percent = Math.min(100, Math.max(0.01, (SAMPLE_TARGET_ROWS / estimate) * 100));
-      const r = await withStatementTimeout(
+      const r = await withReadLimits(
         db,
         countTimeout,
         (tx) => adminStateCounts(tx, schema, percent),
@@ -74,7 +74,7 @@ export function createCounts(
     };
     if (estimate > settings.exactCountLimit) return await sample();
     try {
-      const r = await withStatementTimeout(
+      const r = await withReadLimits(
         db,
         countTimeout,
         (tx) => adminStateCounts(tx, schema, null),

@@ -8,24 +8,41 @@ import type { Job } from "../utils/types.ts";
 
 /** A job as the admin API shows it. */
 export interface JobDto {
+  /** bigint id, as a string. */
   id: string;
+  /** Task identifier. */
   taskIdentifier: string;
+  /** Named queue, or null. */
   queueName: string | null;
+  /** The JSON payload. */
   payload: unknown;
+  /** Lower runs first. */
   priority: number;
+  /** Earliest run time (ISO). */
   runAt: string;
+  /** Attempts made so far. */
   attempts: number;
+  /** Attempts allowed. */
   maxAttempts: number;
+  /** Error of the last failed attempt. */
   lastError: string | null;
+  /** When it was added (ISO). */
   createdAt: string;
+  /** Last change (ISO). */
   updatedAt: string;
+  /** Job key, or null. */
   key: string | null;
+  /** When a worker locked it (ISO), or null. */
   lockedAt: string | null;
+  /** The worker holding it, or null. */
   lockedBy: string | null;
+  /** Bumped on every change by the SQL functions. */
   revision: number;
   /** The stored flags object (`{"flag": true}`), or null. */
   flags: Record<string, unknown> | null;
+  /** graphile-worker's `is_available`: not locked, attempts left. */
   isAvailable: boolean;
+  /** Derived state (see `JOB_STATES`). */
   state: JobState;
 }
 

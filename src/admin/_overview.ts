@@ -12,6 +12,7 @@ import {
   adminScheduleHistogram,
   adminTasksList,
 } from "../sql/admin_overview.ts";
+import { withReadLimits } from "../sql/admin_jobs.ts";
 import { workersList } from "../sql/workers.ts";
 import type { AdminContext } from "./_context.ts";
 import { type CountsMeta, emptyCounts, type StateCounts } from "./_counts.ts";
@@ -124,8 +125,12 @@ export async function loadOverview(ctx: AdminContext): Promise<Overview> {
   const [tq, wh, oldest, histogram] = await Promise.all([
     tasksAndQueues(ctx),
     workersAndHolders(ctx),
-    adminOldestReady(ctx.db, schema),
-    adminScheduleHistogram(ctx.db, schema, SCHEDULE_BUCKET_MS, SCHEDULE_BUCKETS),
+    withReadLimits(ctx.db, ctx.opts.countTimeout, (tx) => adminOldestReady(tx, schema)),
+    withReadLimits(
+      ctx.db,
+      ctx.opts.countTimeout,
+      (tx) => adminScheduleHistogram(tx, schema, SCHEDULE_BUCKET_MS, SCHEDULE_BUCKETS),
+    ),
   ]);
   const now = new Date(oldest.now);
   const buckets = new Array<number>(SCHEDULE_BUCKETS).fill(0);

@@ -22,9 +22,11 @@ export interface AdminPrincipal {
 
 /** A Basic user. */
 export interface BasicCredential {
+  /** User name (no ":"). */
   username: string;
+  /** Password. */
   password: string;
-  /** @default {"admin"} */
+  /** Role of this user. @default {"admin"} */
   role?: AdminRole;
 }
 
@@ -34,7 +36,7 @@ export interface BearerCredential {
   token: string;
   /** Actor name for this token. @default {"bearer"} */
   actor?: string;
-  /** @default {"admin"} */
+  /** Role of this token. @default {"admin"} */
   role?: AdminRole;
 }
 
@@ -49,9 +51,13 @@ export type AuthorizeFn = (
  * "anonymous"; put your own gate in front).
  */
 export interface AdminAuthOptions {
+  /** HTTP Basic users. */
   basic?: BasicCredential | readonly BasicCredential[];
+  /** Bearer tokens. */
   bearer?: BearerCredential | readonly BearerCredential[];
+  /** Your own scheme, asked when no built-in credential matched. */
   authorize?: AuthorizeFn;
+  /** Run with no authentication at all (only alone). */
   unsafeNoAuth?: boolean;
   /** Realm of the `WWW-Authenticate` challenge. @default {"Spool admin"} */
   realm?: string;

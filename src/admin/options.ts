@@ -65,6 +65,8 @@ export interface AdminOptions {
   countCacheTtl?: number;
   /** Statement timeout of count queries, in milliseconds. @default {2000} */
   countTimeout?: number;
+  /** Statement timeout of job pages and filter matches, in milliseconds (503 when hit). @default {10000} */
+  queryTimeout?: number;
   /** Audit hook, awaited after each write; its errors are logged, never sent to the client. */
   onAction?: (event: AdminActionEvent) => void | Promise<void>;
   /** Where unexpected errors are logged (default: console, errors only). */
@@ -86,6 +88,7 @@ export interface ResolvedAdminOptions {
   exactCountLimit: number;
   countCacheTtl: number;
   countTimeout: number;
+  queryTimeout: number;
   onAction: ((event: AdminActionEvent) => void | Promise<void>) | undefined;
 }
 
@@ -106,6 +109,7 @@ const KEYS: ReadonlySet<string> = new Set([
   "exactCountLimit",
   "countCacheTtl",
   "countTimeout",
+  "queryTimeout",
   "onAction",
   "logger",
 ]);
@@ -185,6 +189,7 @@ export function checkAdminOptions(options: unknown): ResolvedAdminOptions {
     exactCountLimit: int("exactCountLimit", 100_000, 0, Number.MAX_SAFE_INTEGER),
     countCacheTtl: ms("countCacheTtl", 2000, 0),
     countTimeout: ms("countTimeout", 2000, 1),
+    queryTimeout: ms("queryTimeout", 10_000, 1),
     onAction: o.onAction as ResolvedAdminOptions["onAction"],
   };
 }

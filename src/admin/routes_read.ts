@@ -9,7 +9,7 @@ import {
   adminJobsCount,
   adminJobsCountEstimate,
   adminJobsPage,
-  withStatementTimeout,
+  withReadLimits,
 } from "../sql/admin_jobs.ts";
 import { adminCrontabsList, adminHealth } from "../sql/admin_overview.ts";
 import { SPOOL_VERSION } from "../version.ts";
@@ -56,7 +56,11 @@ export async function getOverview(ctx: AdminContext): Promise<Response> {
 export async function getJobs(ctx: AdminContext): Promise<Response> {
   const { filter, page } = parseJobsQuery(ctx.url.searchParams, ctx.opts.maxPageSize);
   const { schema } = ctx.opts;
-  const rows = await adminJobsPage(ctx.db, schema, filter, { ...page, limit: page.limit + 1 });
+  const rows = await withReadLimits(
+    ctx.db,
+    ctx.opts.queryTimeout,
+    (tx) => adminJobsPage(tx, schema, filter, { ...page, limit: page.limit + 1 }),
+  );
   const more = rows.length > page.limit;
   // The extra row is the one furthest from the cursor: first row for "prev", last for "next".
   const shown = more ? (page.direction === "next" ? rows.slice(0, -1) : rows.slice(1)) : rows;
@@ -72,7 +76,7 @@ export async function getJobs(ctx: AdminContext): Promise<Response> {
   const body: Record<string, unknown> = { jobs: shown.map(jobDto), nextCursor, prevCursor };
   if (page.count) {
     try {
-      const value = await withStatementTimeout(
+      const value = await withReadLimits(
         ctx.db,
         ctx.opts.countTimeout,
         (tx) => adminJobsCount(tx, schema, filter),

@@ -5,7 +5,14 @@
  *
  * @module
  */
-import { adminJobGet, adminJobsIds, adminJobsLockState } from "../sql/admin_jobs.ts";
+import {
+  adminJobGet,
+  adminJobsIds,
+  adminJobsLockState,
+  withReadLimits,
+} from "../sql/admin_jobs.ts";
+import { workersList } from "../sql/workers.ts";
+import { OPTION_KEYS } from "../utils/job_options.ts";
 import type { Job, RescheduleOptions } from "../utils/types.ts";
 import type { AdminContext } from "./_context.ts";
 import { jobDto, utilsJobDto } from "./_dto.ts";
@@ -65,17 +72,7 @@ async function audit(
   }
 }
 
-const ADD_KEYS = [
-  "taskIdentifier",
-  "payload",
-  "queueName",
-  "runAt",
-  "priority",
-  "maxAttempts",
-  "jobKey",
-  "jobKeyMode",
-  "flags",
-];
+const ADD_KEYS = ["taskIdentifier", "payload", ...OPTION_KEYS];
 
 /** `POST api/jobs`: add one job (201 with the job). */
 export async function postJob(ctx: AdminContext): Promise<Response> {
@@ -198,7 +195,11 @@ export async function postJobActions(ctx: AdminContext): Promise<Response> {
         `is required with filter: the number of jobs you expect it to match, 1 to ${max}`,
       );
     }
-    ids = await adminJobsIds(ctx.db, ctx.opts.schema, filter, max + 1);
+    ids = await withReadLimits(
+      ctx.db,
+      ctx.opts.queryTimeout,
+      (tx) => adminJobsIds(tx, ctx.opts.schema, filter, max + 1),
+    );
     if (ids.length !== expected) {
       throw new AdminHttpError(
         "count_mismatch",
@@ -251,6 +252,32 @@ const MAINTENANCE_KEYS: Record<string, readonly string[]> = {
   migrate: [],
 };
 
+/**
+ * `cleanup`, but GC_TASK_IDENTIFIERS also keeps the task identifiers that
+ * registered workers report in their metadata: a running worker caches task
+ * ids, and deleting one would leave its new jobs unfetched until it restarts.
+ * (Workers that never registered, e.g. graphile-worker, cannot be seen: name
+ * their tasks in `taskIdentifiersToKeep`.)
+ */
+async function cleanupKeepingLiveTasks(
+  ctx: AdminContext,
+  args: Record<string, unknown>,
+): Promise<unknown> {
+  const tasks = args.tasks ?? ["GC_JOB_QUEUES", "GC_TASK_IDENTIFIERS"];
+  const keep = args.taskIdentifiersToKeep ?? [];
+  if (!Array.isArray(tasks) || !tasks.includes("GC_TASK_IDENTIFIERS") || !Array.isArray(keep)) {
+    return await ctx.utils.cleanup(args);
+  }
+  const workers = await workersList(ctx.db, { schema: ctx.opts.schema, thresholdMs: 1 });
+  const live = workers.flatMap((w) => {
+    const t = w.metadata?.tasks;
+    return Array.isArray(t) ? t.filter((x): x is string => typeof x === "string" && x !== "") : [];
+  });
+  const kept = [...new Set(live)].filter((t) => !keep.includes(t)).sort();
+  const done = await ctx.utils.cleanup({ ...args, taskIdentifiersToKeep: [...keep, ...kept] });
+  return { ...done, keptForWorkers: kept };
+}
+
 /** `POST api/maintenance`: cleanup, force-unlock, sweep (dry run), migrate (if allowed). */
 export async function postMaintenance(ctx: AdminContext): Promise<Response> {
   const body = await readJsonObject(ctx.request, ctx.opts.maxBodyBytes);
@@ -263,7 +290,7 @@ export async function postMaintenance(ctx: AdminContext): Promise<Response> {
   const { action: _, ...args } = body;
   let result: unknown;
   if (action === "cleanup") {
-    result = await ctx.utils.cleanup(args);
+    result = await cleanupKeepingLiveTasks(ctx, args);
   } else if (action === "force-unlock") {
     if (!Array.isArray(args.workerIds) || args.workerIds.length === 0) {
       throw invalid("workerIds", "must be a non-empty array of worker ids");

@@ -3,7 +3,7 @@
 import type { Migration } from "./migration.ts";
 
 /** The highest migration id this version of Spool ships. */
-export const HIGHEST_KNOWN_MIGRATION: number = 22;
+export const HIGHEST_KNOWN_MIGRATION: number = 23;
 
 /** Ids of the breaking migrations this version of Spool ships. */
 export const BREAKING_MIGRATIONS: readonly number[] = [1, 3, 11, 13, 14, 16, 19];
@@ -2343,6 +2343,22 @@ create or replace function :SPOOL_SCHEMA.worker_deregister(worker_id text) retur
 language sql as $body$
   delete from :SPOOL_SCHEMA._private_workers as w where w.id = worker_deregister.worker_id;
 $body$;
+`,
+  },
+  {
+    id: 23,
+    name: "000023_admin_indexes",
+    breaking: false,
+    sql: `-- Spool migration 23 (Spool's own, not breaking): an index for the admin API.
+-- Lock holders (the admin's overview and metrics, worker lists, the \`worker\`
+-- filter) group jobs by \`locked_by\`; without an index every poll scanned the
+-- whole jobs table. Only locked jobs are in this index (a few per worker), so
+-- it costs one small entry when a job is locked and nothing otherwise.
+-- graphile-worker's own objects are untouched; it ignores this index.
+
+create index if not exists _spool_jobs_locked_by_idx
+  on :SPOOL_SCHEMA._private_jobs (locked_by)
+  where locked_by is not null;
 `,
   },
 ];

@@ -244,15 +244,24 @@ export async function adminJobsLockState(
 
 /**
  * Run `fn` in a transaction whose statements are cancelled after `ms`
- * (SQLSTATE 57014), so a count on a huge table cannot hold a connection long.
+ * (SQLSTATE 57014), so an admin read on a huge table cannot hold a connection
+ * long, and which uses no parallel workers: admin pages stop after a few rows,
+ * parallel plans mostly add worker start-up, and the admin should not take the
+ * cores the workers' own queries need. JIT is off too: these statements are
+ * short, and compiling them cost more than it saved.
  */
-export function withStatementTimeout<T>(
+export function withReadLimits<T>(
   db: { transaction<U>(fn: (tx: Queryable) => Promise<U>): Promise<U> },
   ms: number,
   fn: (tx: Queryable) => Promise<T>,
 ): Promise<T> {
   return db.transaction(async (tx) => {
-    await tx.query(`select set_config('statement_timeout', $1::text, true)`, [String(ms)]);
+    await tx.query(
+      `select set_config('statement_timeout', $1::text, true),
+         set_config('max_parallel_workers_per_gather', '0', true),
+         set_config('jit', 'off', true)`,
+      [String(ms)],
+    );
     return await fn(tx);
   });
 }

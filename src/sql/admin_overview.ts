@@ -126,6 +126,23 @@ export async function adminLockHolders(q: Queryable, schema: string): Promise<Lo
 }
 
 /**
+ * The distinct priorities of available jobs, walked on graphile-worker's
+ * `jobs_main_index (priority, run_at) where is_available` one index probe per
+ * priority (a skip scan, which PostgreSQL before 18 does not do by itself).
+ * Queries per priority then read `run_at` in index order instead of scanning
+ * the table: a few probes where a full scan took hundreds of ms at 1M jobs.
+ */
+function priorities(s: string): string {
+  return `with recursive prio as (
+    (select j.priority from ${s}._private_jobs j where j.is_available order by j.priority limit 1)
+    union all
+    select (select j.priority from ${s}._private_jobs j
+            where j.is_available and j.priority > prio.priority order by j.priority limit 1)
+    from prio where prio.priority is not null
+  )`;
+}
+
+/**
  * The `run_at` of the longest-waiting ready job (due, available, queue not
  * locked), and the database's `now()`.
  */
@@ -135,11 +152,16 @@ export async function adminOldestReady(
 ): Promise<{ run_at: Date | null; now: Date }> {
   const s = quoteIdent(schema);
   const { rows } = await q.query<{ run_at: Date | null; now: Date }>(
-    `select (
-       select j.run_at from ${s}._private_jobs j
-       left join ${s}._private_job_queues q on q.id = j.job_queue_id
-       where j.is_available and j.run_at <= now() and q.locked_at is null
-       order by j.run_at limit 1
+    `${priorities(s)}
+     select (
+       select min(o.run_at) from prio cross join lateral (
+         select j.run_at from ${s}._private_jobs j
+         left join ${s}._private_job_queues q on q.id = j.job_queue_id
+         where j.is_available and j.priority = prio.priority and j.run_at <= now()
+           and q.locked_at is null
+         order by j.run_at limit 1
+       ) o
+       where prio.priority is not null
      ) as run_at, now() as now`,
   );
   return rows[0] ?? { run_at: null, now: new Date() };
@@ -155,12 +177,20 @@ export async function adminScheduleHistogram(
   bucketMs: number,
   buckets: number,
 ): Promise<Array<{ bucket: number; n: number }>> {
+  const s = quoteIdent(schema);
   const { rows } = await q.query<{ bucket: number; n: string }>(
-    `select floor(extract(epoch from (j.run_at - now())) * 1000 / $1::float8)::int as bucket,
-       count(*) as n
-     from ${quoteIdent(schema)}._private_jobs j
-     where j.is_available and j.run_at > now()
-       and j.run_at <= now() + $1::float8 * $2::int * interval '1 millisecond'
+    `${priorities(s)}
+     select x.bucket, sum(x.n) as n
+     from prio cross join lateral (
+       -- Grouped inside, so the planner cannot flatten this into a scan of the whole table.
+       select floor(extract(epoch from (j.run_at - now())) * 1000 / $1::float8)::int as bucket,
+         count(*) as n
+       from ${s}._private_jobs j
+       where j.is_available and j.priority = prio.priority and j.run_at > now()
+         and j.run_at <= now() + $1::float8 * $2::int * interval '1 millisecond'
+       group by 1
+     ) x
+     where prio.priority is not null
      group by 1 order by 1`,
     [bucketMs, buckets],
   );

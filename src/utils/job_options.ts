@@ -17,7 +17,8 @@ export const SMALLINT_MIN = -32768;
 export const SMALLINT_MAX = 32767;
 
 const JOB_KEY_MODES: readonly JobKeyMode[] = ["replace", "preserve_run_at", "unsafe_dedupe"];
-const OPTION_KEYS: ReadonlySet<string> = new Set([
+/** The fields of {@linkcode JobOptions}. */
+export const OPTION_KEYS: ReadonlySet<string> = new Set([
   "queueName",
   "runAt",
   "priority",
