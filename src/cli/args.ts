@@ -35,6 +35,16 @@ export interface FlagSpec {
   env?: string;
 }
 
+/** A flag taking a value: placeholder, help line, environment variable. */
+export function stringFlag(value: string, help: string, env?: string): FlagSpec {
+  return { type: "string", value, help, env };
+}
+
+/** A flag without a value. */
+export function boolFlag(help: string, env?: string): FlagSpec {
+  return { type: "boolean", help, env };
+}
+
 /** Parsed values: strings, booleans, or string lists for `multiple` flags. */
 export type FlagValues = Record<string, string | boolean | string[] | undefined>;
 

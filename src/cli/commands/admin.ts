@@ -11,16 +11,11 @@ import type { AdminAuthOptions } from "../../admin/auth.ts";
 import type { AdminOptions } from "../../admin/options.ts";
 import { detectRuntime } from "../../runtime/detect.ts";
 import { serveHttp } from "../../runtime/serve.ts";
-import { type FlagSpec, toBool, toInt, UsageError } from "../args.ts";
+import { boolFlag, stringFlag, toBool, toInt, UsageError } from "../args.ts";
 import type { Command, CommandContext } from "../command.ts";
 
-const s = (value: string, help: string, env?: string): FlagSpec => ({
-  type: "string",
-  value,
-  help,
-  env,
-});
-const b = (help: string, env?: string): FlagSpec => ({ type: "boolean", help, env });
+const s = stringFlag;
+const b = boolFlag;
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 

@@ -17,7 +17,9 @@ import type { WorkerOptions } from "../../worker/types.ts";
 import type { RecoveryOptions } from "../../recovery/options.ts";
 import type { LocalQueueOptions } from "../../worker/local_queue.ts";
 import {
+  boolFlag,
   type FlagSpec,
+  stringFlag,
   toBatchDelay,
   toBool,
   toInt,
@@ -33,13 +35,8 @@ import { loadTasks } from "../tasks_loader.ts";
 /** After a second signal, exit even if handing back jobs has not finished by then. */
 const FORCED_EXIT_MS = 3000;
 
-const s = (value: string, help: string, env?: string): FlagSpec => ({
-  type: "string",
-  value,
-  help,
-  env,
-});
-const b = (help: string, env?: string): FlagSpec => ({ type: "boolean", help, env });
+const s = stringFlag;
+const b = boolFlag;
 
 const RUN_FLAGS: Record<string, FlagSpec> = {
   tasks: {
