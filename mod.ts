@@ -65,6 +65,8 @@ export type {
   ForbiddenFlags,
   Worker,
   WorkerOptions,
+  WorkerState,
+  WorkerStatus,
 } from "./src/worker/types.ts";
 export * from "./src/hooks/mod.ts";
 export {

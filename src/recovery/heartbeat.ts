@@ -44,9 +44,15 @@ export class HeartbeatService {
   #started = false;
   #registered = false;
   #failures = 0;
+  #lastBeatAt: number | null = null;
 
   constructor(config: HeartbeatConfig) {
     this.#config = config;
+  }
+
+  /** When (clock milliseconds) the registration was last written, or `null` before the first. */
+  get lastBeatAt(): number | null {
+    return this.#lastBeatAt;
   }
 
   /** Register now (throws when the database cannot be reached). */
@@ -56,6 +62,7 @@ export class HeartbeatService {
     await workerHeartbeat(db, { schema, workerId, metadata });
     this.#registered = true;
     this.#config.onRenewed?.(sentAt, { swept: false, afterFailures: false });
+    this.#lastBeatAt = this.#config.clock.now();
   }
 
   /** Renew the heartbeat every interval until `stop()`. */
@@ -107,6 +114,7 @@ export class HeartbeatService {
       // A renewal slower than the interval may have waited for a new connection too.
       const afterFailures = this.#failures > 0 ||
         this.#config.clock.now() - sentAt > this.#config.interval;
+      this.#lastBeatAt = this.#config.clock.now();
       if (this.#failures > 0) {
         logger.info(`Heartbeat of worker ${workerId} renewed after ${this.#failures} failure(s)`);
       }

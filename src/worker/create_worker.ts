@@ -33,14 +33,12 @@ import { SignalHandlers } from "./shutdown.ts";
 import { createHookRegistry } from "../hooks/plugins.ts";
 import { CronHooks } from "../hooks/schedule_hooks.ts";
 import { WorkerHooks } from "../hooks/worker_hooks.ts";
-import type { Worker, WorkerOptions } from "./types.ts";
+import type { Worker, WorkerOptions, WorkerState } from "./types.ts";
 import { CancelListener, writeWithRetries } from "./cancel_listener.ts";
 import { LockCheck } from "./lock_check.ts";
 import { JobAbortedError } from "./job_abort.ts";
 import { jobCancelRunning } from "../sql/jobs_cancel.ts";
 import { cancelWith } from "../utils/cancel_jobs.ts";
-
-type State = "ready" | "running" | "stopping" | "stopped";
 
 /** After the grace period, how long shutdown keeps retrying outcome writes that fail. */
 const SHUTDOWN_FLUSH_TIMEOUT_MS = 10_000;
@@ -212,7 +210,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     hooks: CronHooks.of(hookRegistry, logger),
   });
 
-  let state: State = "ready";
+  let state: WorkerState = "ready";
   let migrated = false;
   let stopPromise: Promise<void> | undefined;
   const force = new AbortController();
@@ -345,6 +343,15 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
       state = "stopping";
       stopPromise = shutdown();
       return stopPromise;
+    },
+    status() {
+      const beat = recovery.heartbeat?.lastBeatAt ?? null;
+      return {
+        state,
+        listening: notifier.listening,
+        lastHeartbeatAt: beat === null ? null : new Date(beat),
+        heartbeatInterval: recovery.heartbeat ? o.recovery.heartbeatInterval : null,
+      };
     },
     [Symbol.asyncDispose](): Promise<void> {
       return worker.stop();

@@ -31,6 +31,7 @@ export class Notifier {
   #handlers: NotifierHandlers;
   #subs: Subscription[] = [];
   #started = false;
+  #listening: boolean | null = null;
 
   constructor(driver: Driver, logger: Logger, handlers: NotifierHandlers) {
     this.#driver = driver;
@@ -46,7 +47,9 @@ export class Notifier {
       this.#logger.info(`Driver ${this.#driver.name} cannot LISTEN; the worker polls for jobs`);
       return;
     }
+    this.#listening = false;
     const onError = (error: unknown) => {
+      this.#listening = false;
       this.#logger.warn("LISTEN connection failed; reconnecting", { error: String(error) });
       this.#handlers.error?.(error);
     };
@@ -54,7 +57,10 @@ export class Notifier {
       onNotify: (payload) => {
         if (countOf(payload) > 0) this.#handlers.wake();
       },
-      onListen: () => this.#handlers.wake(),
+      onListen: () => {
+        this.#listening = true;
+        this.#handlers.wake();
+      },
       onError,
     });
     await this.#add(WORKER_MIGRATE_CHANNEL, {
@@ -77,10 +83,20 @@ export class Notifier {
     else await sub.close();
   }
 
+  /**
+   * Whether the `jobs:insert` LISTEN is up: `null` when not subscribed (not
+   * started, stopped, or a driver that cannot LISTEN), `false` between a
+   * connection failure and the next successful LISTEN.
+   */
+  get listening(): boolean | null {
+    return this.#listening;
+  }
+
   /** Unsubscribe. */
   async stop(): Promise<void> {
     if (!this.#started) return;
     this.#started = false;
+    this.#listening = null;
     const subs = this.#subs.splice(0);
     await Promise.all(
       subs.map((s) =>

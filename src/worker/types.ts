@@ -111,6 +111,24 @@ export interface WorkerOptions {
   runtime?: Runtime;
 }
 
+/** Lifecycle state of a {@linkcode Worker}. */
+export type WorkerState = "ready" | "running" | "stopping" | "stopped";
+
+/** A snapshot of a worker's health, from {@linkcode Worker.status} (read-only, no I/O). */
+export interface WorkerStatus {
+  /** "ready" (created, or between `runOnce()` calls), "running", "stopping" (draining), "stopped". */
+  state: WorkerState;
+  /**
+   * Whether the LISTEN connection is up: `null` when the worker is not
+   * subscribed (not running `run()`, or a driver that cannot LISTEN).
+   */
+  listening: boolean | null;
+  /** When the worker last renewed its heartbeat; `null` before the first or with recovery off. */
+  lastHeartbeatAt: Date | null;
+  /** Milliseconds between heartbeats; `null` with recovery off. */
+  heartbeatInterval: number | null;
+}
+
 /** A worker created by {@linkcode createWorker}. */
 export interface Worker extends AsyncDisposable {
   /** This worker's id, written to `locked_by` on the jobs and queues it holds. */
@@ -131,4 +149,6 @@ export interface Worker extends AsyncDisposable {
    * same promise. Call it after `runOnce()` to release the pool.
    */
   stop(): Promise<void>;
+  /** The worker's state, LISTEN and heartbeat, for health checks (see `@spool/worker/health`). */
+  status(): WorkerStatus;
 }
