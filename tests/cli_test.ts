@@ -305,6 +305,28 @@ test("cli: jobs retry|complete|fail|reschedule|delete, locked jobs skipped with 
   assert.ok(await row(locked), "the locked job was left alone");
 });
 
+test("cli: jobs cancel fails a waiting job, reaches a running one, skips a finished one", async () => {
+  await db.sql.unsafe(`delete from ${db.s}._private_jobs`);
+  const waiting = await db.addJob("cancel", {});
+  const held = await db.addJob("cancel", {});
+  await db.sql.unsafe(
+    `update ${db.s}._private_jobs set locked_at = now(), locked_by = 'w' where id = $1`,
+    [held],
+  );
+  const res = await run("jobs", "cancel", waiting, held, "987654321", "--reason", "ops", "--json");
+  assert.equal(res.code, 1, "the unknown id makes the exit code 1");
+  const out = parseJson<{ cancelled: string[]; running: string[]; skipped: { id: string }[] }>(res);
+  assert.deepEqual([out.cancelled, out.running, out.skipped.map((s) => s.id)], [
+    [waiting],
+    [held],
+    ["987654321"],
+  ]);
+  const row = (await db.jobs()).find((j) => j.id === waiting)!;
+  assert.equal(row.last_error, "cancelled: ops");
+  assert.equal(row.attempts, row.max_attempts);
+  usage(await run("jobs", "cancel", waiting, "--reason", ""), "--reason");
+});
+
 test("cli: remove-by-key, cleanup, stats", async () => {
   await db.sql.unsafe(`delete from ${db.s}._private_jobs`);
   await db.addJob("keyed", {}, { jobKey: "rm-me" });

@@ -14,6 +14,7 @@ import { addCommand } from "./commands/add.ts";
 import { adminCommand } from "./commands/admin.ts";
 import { crontabCheckCommand } from "./commands/crontab.ts";
 import {
+  jobsCancelCommand,
   jobsCompleteCommand,
   jobsDeleteCommand,
   jobsFailCommand,
@@ -43,6 +44,7 @@ export const COMMANDS: readonly Command[] = [
   jobsRetryCommand,
   jobsCompleteCommand,
   jobsFailCommand,
+  jobsCancelCommand,
   jobsRescheduleCommand,
   jobsDeleteCommand,
   removeByKeyCommand,

@@ -1,5 +1,5 @@
 /**
- * `spool jobs list|show|retry|complete|fail|reschedule|delete`.
+ * `spool jobs list|show|retry|complete|fail|cancel|reschedule|delete`.
  *
  * @module
  */
@@ -229,6 +229,46 @@ export const jobsFailCommand: Command = {
     const reason = ctx.flags.reason as string | undefined;
     if (reason === "") throw new UsageError("--reason must not be empty", "--reason");
     return report(ctx, "Failed", ids, await (await ctx.utils()).permanentlyFailJobs(ids, reason));
+  },
+};
+
+/** `spool jobs cancel`. */
+export const jobsCancelCommand: Command = {
+  ...IDS,
+  name: "jobs cancel",
+  summary: "Cancel jobs: waiting ones never run, running ones are stopped by their worker",
+  description: 'A waiting job is failed permanently with "cancelled: <reason>". For a job a ' +
+    "worker holds, its worker is told (NOTIFY) and aborts it; it then ends failed, never retried. " +
+    "Ids that are neither (finished, or not found) are skipped (exit code 1).",
+  flags: { reason: { type: "string", value: "TEXT", help: 'stored as "cancelled: TEXT"' } },
+  examples: ['jobs cancel 42 --reason "order withdrawn"'],
+  async run(ctx) {
+    const ids = jobIds(ctx);
+    const reason = ctx.flags.reason as string | undefined;
+    if (reason === "") throw new UsageError("--reason must not be empty", "--reason");
+    const { cancelled, running } = await (await ctx.utils()).cancelJobs(ids, { reason });
+    const reached = new Set([...cancelled, ...running]);
+    const skipped = ids.filter((id) => !reached.has(id));
+    if (ctx.json) {
+      printJson(ctx.io, {
+        cancelled,
+        running,
+        skipped: skipped.map((id) => ({ id, reason: "not found, or already finished" })),
+      });
+    } else {
+      ctx.io.out(`Cancelled ${cancelled.length} waiting job(s).\n`);
+      if (running.length > 0) {
+        ctx.io.out(
+          `Asked the workers of ${running.length} running job(s) to stop: ${running.join(", ")}\n`,
+        );
+      }
+      if (skipped.length > 0) {
+        ctx.io.out(
+          `Skipped ${skipped.length} (not found, or already finished): ${skipped.join(", ")}\n`,
+        );
+      }
+    }
+    return skipped.length > 0 ? 1 : 0;
   },
 };
 
