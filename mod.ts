@@ -64,6 +64,7 @@ export type {
   Worker,
   WorkerOptions,
 } from "./src/worker/types.ts";
+export type { LocalQueueOptions, RefetchDelayOptions } from "./src/worker/local_queue.ts";
 export * from "./src/hooks/mod.ts";
 export {
   type ActiveWorker,

@@ -25,23 +25,37 @@ export interface HookJob {
   readonly payload: unknown;
   /** Attempts including the current one. */
   readonly attempts: number;
+  /** Attempts allowed before the job fails permanently. */
   readonly maxAttempts: number;
+  /** Job key, if the job was added with one. */
   readonly key: string | null;
+  /** Named queue, if any (its jobs run one at a time). */
   readonly queueName: string | null;
+  /** Earliest time the job may run. */
   readonly runAt: Date;
+  /** Priority; lower runs first. */
   readonly priority: number;
+  /** Flags the job was added with. */
   readonly flags: readonly string[];
+  /** When the job was added. */
   readonly createdAt: Date;
 }
 
 /** Job options as a schedule interceptor sees and returns them (the `JobOptions` shape). */
 export interface HookJobOptions {
+  /** Named queue (its jobs run one at a time). */
   queueName?: string;
+  /** Earliest time to run. */
   runAt?: Date;
+  /** Priority; lower runs first. */
   priority?: number;
+  /** Attempts before the job fails permanently. */
   maxAttempts?: number;
+  /** Unique key to replace or deduplicate a waiting job. */
   jobKey?: string;
+  /** What an add with an existing `jobKey` does. */
   jobKeyMode?: "replace" | "preserve_run_at" | "unsafe_dedupe";
+  /** Flags a worker may refuse with `forbiddenFlags`. */
   flags?: string[];
 }
 
@@ -131,7 +145,9 @@ export type Observer<E extends HookEventName> = (ctx: HookEvents[E]) => unknown;
 
 /** Context of a `beforeJobRun` interceptor. */
 export interface BeforeJobRunContext {
+  /** Id of the worker that fetched the job. */
   workerId: string;
+  /** The job about to run (payload as stored). */
   job: HookJob;
 }
 
@@ -195,7 +211,9 @@ export type ScheduleDecision =
 
 /** Interceptors by name. */
 export interface Interceptors {
+  /** Decide whether a fetched job runs: continue, `{ skip: true }` or `{ fail }`. */
   beforeJobRun: (ctx: BeforeJobRunContext) => RunDecision | Promise<RunDecision>;
+  /** Decide whether a job is added: unchanged, rewritten, `{ skip: true }` or `{ fail }`. */
   beforeJobSchedule: (
     ctx: BeforeJobScheduleContext,
   ) => ScheduleDecision | Promise<ScheduleDecision>;
