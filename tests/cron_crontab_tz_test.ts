@@ -7,23 +7,13 @@
 import assert from "node:assert/strict";
 import { parseCrontab as gwParseCrontab } from "graphile-worker";
 import { test } from "./_harness.ts";
+import { fires, MIN } from "./fixtures/cron_helpers.ts";
 import { databaseUrl, dropSchema, uniqueSchema } from "./_db.ts";
 import { postgresJs } from "../src/driver/postgres_js.ts";
 import { migrate } from "../src/migrate/migrate.ts";
 import { FakeClock } from "../src/testing/fake_clock.ts";
 import { createCronScheduler, cron, CrontabParseError, parseCrontab } from "../src/cron/mod.ts";
 import type { CronItem } from "../src/cron/types.ts";
-
-const MIN = 60_000;
-
-function fires(item: CronItem, fromIso: string, hours: number): string[] {
-  const out: string[] = [];
-  const from = Date.parse(fromIso);
-  for (let ts = from; ts < from + hours * 60 * MIN; ts += MIN) {
-    if (item.schedule.matches(ts)) out.push(new Date(ts).toISOString().slice(0, 16));
-  }
-  return out;
-}
 
 const line = (text: string): CronItem => parseCrontab(text)[0];
 

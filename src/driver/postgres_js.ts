@@ -14,14 +14,7 @@ import { type ListenerHooks, supervisedListen } from "./_pg_listener.ts";
 import { holdFetchTypesGuard } from "./_pg_fetch_types_guard.ts";
 import { ValidationError } from "../errors.ts";
 // The driver seam's types, so this entry point documents what it returns.
-export type {
-  Driver,
-  DriverCapabilities,
-  ListenHandlers,
-  Queryable,
-  QueryResult,
-  Subscription,
-} from "./types.ts";
+export type * from "./types.ts";
 
 /** Options for {@linkcode postgresJs}. */
 export interface PostgresJsOptions {
