@@ -7,6 +7,7 @@
  * @module
  */
 import type { Driver, ListenHandlers, Queryable, QueryResult, Subscription } from "./types.ts";
+import { SpoolError } from "../errors.ts";
 
 /** A {@linkcode Driver} with {@linkcode ReopenableDriver.suspend}. */
 export interface ReopenableDriver extends Driver {
@@ -28,7 +29,7 @@ export function reopenable(
   let closed = false;
   let suspended = false;
   const live = (): Driver => {
-    if (closed) throw new Error(`The ${name} driver was closed`);
+    if (closed) throw new SpoolError("SHUTDOWN", `The ${name} driver was closed`);
     return current ??= open(suspended);
   };
   const release = async (): Promise<void> => {
@@ -39,17 +40,17 @@ export function reopenable(
   return {
     name,
     capabilities: { listen: true },
-    query<R>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-      return live().query<R>(text, params);
+    async query<R>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      return await live().query<R>(text, params);
     },
-    transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      return live().transaction(fn);
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      return await live().transaction(fn);
     },
-    withConnection<T>(fn: (conn: Queryable) => Promise<T>): Promise<T> {
-      return live().withConnection(fn);
+    async withConnection<T>(fn: (conn: Queryable) => Promise<T>): Promise<T> {
+      return await live().withConnection(fn);
     },
-    listen(channel: string, handlers: ListenHandlers): Promise<Subscription> {
-      return live().listen(channel, handlers);
+    async listen(channel: string, handlers: ListenHandlers): Promise<Subscription> {
+      return await live().listen(channel, handlers);
     },
     sqlState,
     suspend(): Promise<void> {
