@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "./_harness.ts";
-import { adminSql, databaseUrl, dropSchema, uniqueSchema } from "./_db.ts";
+import postgres from "postgres";
+import { adminSql, databaseUrl, uniqueSchema } from "./_db.ts";
 import { describe, runChild } from "./fixtures/run_child.ts";
 
 interface Example {
@@ -73,38 +74,61 @@ const EXAMPLES: Example[] = [
   },
 ];
 
+// The examples run in a database of their own: `worker:migrate` notifications that other test
+// processes send reach a whole database, and a breaking one stops a running example's worker.
+const database = `spool_examples_${Math.random().toString(36).slice(2, 8)}`;
+const exampleUrl = (() => {
+  const url = new URL(databaseUrl());
+  url.pathname = `/${database}`;
+  return url.toString();
+})();
+
+test("examples: setup (a database of their own)", async () => {
+  const sql = adminSql(1);
+  try {
+    await sql.unsafe(`create database "${database}"`);
+  } finally {
+    await sql.end();
+  }
+});
+
 for (const example of EXAMPLES) {
   test(`example ${example.file} runs to completion on DATABASE_URL and on PGlite`, async () => {
     const schema = uniqueSchema("example");
+    const [server, embedded] = await Promise.all([
+      runChild(example.file, {
+        args: example.args,
+        env: { DATABASE_URL: exampleUrl, SPOOL_SCHEMA: schema },
+        timeoutMs: 90_000,
+      }),
+      runChild(example.file, {
+        args: example.args,
+        env: { DATABASE_URL: "" },
+        timeoutMs: 90_000,
+      }),
+    ]);
+    for (const [where, result] of [["DATABASE_URL", server], ["PGlite", embedded]] as const) {
+      assert.equal(result.code, 0, `${where}: ${describe(result)}`);
+      for (const pattern of example.expect) {
+        assert.match(result.stdout, pattern, `${where}: ${describe(result)}`);
+      }
+    }
+    // The DATABASE_URL run really used the server: it migrated the schema it was given.
+    const sql = postgres(exampleUrl, { max: 1, onnotice: () => {} });
     try {
-      const [server, embedded] = await Promise.all([
-        runChild(example.file, {
-          args: example.args,
-          env: { DATABASE_URL: databaseUrl(), SPOOL_SCHEMA: schema },
-          timeoutMs: 90_000,
-        }),
-        runChild(example.file, {
-          args: example.args,
-          env: { DATABASE_URL: "" },
-          timeoutMs: 90_000,
-        }),
-      ]);
-      for (const [where, result] of [["DATABASE_URL", server], ["PGlite", embedded]] as const) {
-        assert.equal(result.code, 0, `${where}: ${describe(result)}`);
-        for (const pattern of example.expect) {
-          assert.match(result.stdout, pattern, `${where}: ${describe(result)}`);
-        }
-      }
-      // The DATABASE_URL run really used the server: it migrated the schema it was given.
-      const sql = adminSql(1);
-      try {
-        const found = await sql`select 1 from pg_namespace where nspname = ${schema}`;
-        assert.equal(found.length, 1, `schema ${schema} was not created on the server`);
-      } finally {
-        await sql.end();
-      }
+      const found = await sql`select 1 from pg_namespace where nspname = ${schema}`;
+      assert.equal(found.length, 1, `schema ${schema} was not created on the server`);
     } finally {
-      await dropSchema(schema);
+      await sql.end();
     }
   });
 }
+
+test("examples: cleanup", async () => {
+  const sql = adminSql(1);
+  try {
+    await sql.unsafe(`drop database if exists "${database}" with (force)`);
+  } finally {
+    await sql.end();
+  }
+});
