@@ -28,10 +28,10 @@ export function reopenable(
   let current: Driver | undefined;
   let closed = false;
   let suspended = false;
-  const live = (): Driver => {
-    if (closed) throw new SpoolError("SHUTDOWN", `The ${name} driver was closed`);
-    return current ??= open(suspended);
-  };
+  // Plain (not async) wrappers: no extra promise per query on the hot path.
+  const live = (): Driver | undefined => closed ? undefined : (current ??= open(suspended));
+  const closedError = (): Promise<never> =>
+    Promise.reject(new SpoolError("SHUTDOWN", `The ${name} driver was closed`));
   const release = async (): Promise<void> => {
     const previous = current;
     current = undefined;
@@ -40,17 +40,17 @@ export function reopenable(
   return {
     name,
     capabilities: { listen: true },
-    async query<R>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-      return await live().query<R>(text, params);
+    query<R>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      return live()?.query<R>(text, params) ?? closedError();
     },
-    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      return await live().transaction(fn);
+    transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      return live()?.transaction(fn) ?? closedError();
     },
-    async withConnection<T>(fn: (conn: Queryable) => Promise<T>): Promise<T> {
-      return await live().withConnection(fn);
+    withConnection<T>(fn: (conn: Queryable) => Promise<T>): Promise<T> {
+      return live()?.withConnection(fn) ?? closedError();
     },
-    async listen(channel: string, handlers: ListenHandlers): Promise<Subscription> {
-      return await live().listen(channel, handlers);
+    listen(channel: string, handlers: ListenHandlers): Promise<Subscription> {
+      return live()?.listen(channel, handlers) ?? closedError();
     },
     sqlState,
     suspend(): Promise<void> {
