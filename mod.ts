@@ -68,6 +68,7 @@ export type {
   WorkerState,
   WorkerStatus,
 } from "./src/worker/types.ts";
+export type { LocalQueueOptions, RefetchDelayOptions } from "./src/worker/local_queue.ts";
 export * from "./src/hooks/mod.ts";
 export {
   type ActiveWorker,

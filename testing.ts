@@ -12,3 +12,4 @@
  * @module
  */
 export { FakeClock } from "./src/testing/fake_clock.ts";
+export type { Clock } from "./src/runtime/types.ts";

@@ -25,12 +25,12 @@ const sendNotifications = defineBatchTask({
   },
 });
 
-const database = process.env.DATABASE_URL;
+const database = process.env.DATABASE_URL || undefined;
 console.log(database ? "Using DATABASE_URL" : "No DATABASE_URL: using in-memory PGlite");
 
 const worker = await createWorker({
   database, // undefined → embedded PGlite
-  schema: "spool_batch_example",
+  schema: process.env.SPOOL_SCHEMA ?? "spool_batch_example",
   tasks: [sendNotifications],
   logger: consoleLogger({ level: "warn", scope: "batch" }),
   noHandleSignals: true,

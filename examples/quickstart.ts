@@ -27,14 +27,14 @@ const flaky = defineTask({
   },
 });
 
-const database = process.env.DATABASE_URL;
+const database = process.env.DATABASE_URL || undefined;
 console.log(
   database ? "Using DATABASE_URL" : "No DATABASE_URL: using an in-memory PGlite database",
 );
 
 const worker = await createWorker({
   database, // undefined → embedded PGlite
-  schema: "spool_quickstart",
+  schema: process.env.SPOOL_SCHEMA ?? "spool_quickstart",
   tasks: [sendEmail, flaky],
   concurrency: 4,
   logger: consoleLogger({ level: "info", scope: "demo" }),

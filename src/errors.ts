@@ -35,6 +35,7 @@ export type SpoolErrorCode =
 export class SpoolError extends Error {
   /** Stable machine-readable code. */
   readonly code: SpoolErrorCode;
+  /** Build an error with a `code` and a message; `options.cause` keeps the underlying error. */
   constructor(code: SpoolErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "SpoolError";
@@ -55,6 +56,7 @@ export class SpoolError extends Error {
 export class ValidationError extends SpoolError {
   /** The field that was wrong, e.g. `"options.priority"`. */
   readonly field: string;
+  /** `field` names what was wrong; the message reads `Invalid <field>: <expected>`. */
   constructor(field: string, expected: string, options?: ErrorOptions & { code?: SpoolErrorCode }) {
     super(options?.code ?? "INVALID_OPTION", `Invalid ${field}: ${expected}`, options);
     this.name = "ValidationError";
@@ -74,6 +76,7 @@ export class ValidationError extends SpoolError {
  * ```
  */
 export class MigrationError extends SpoolError {
+  /** Build the error from a message (and `options.cause`). */
   constructor(message: string, options?: ErrorOptions) {
     super("MIGRATION", message, options);
     this.name = "MigrationError";
@@ -93,6 +96,7 @@ export class MigrationError extends SpoolError {
 export class DatabaseError extends SpoolError {
   /** PostgreSQL SQLSTATE, e.g. `"23505"`. */
   readonly sqlState: string | undefined;
+  /** Build the error; `sqlState` is PostgreSQL's SQLSTATE when known. */
   constructor(message: string, sqlState?: string, options?: ErrorOptions) {
     super("DATABASE", message, options);
     this.name = "DatabaseError";

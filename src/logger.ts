@@ -12,9 +12,13 @@ export type LogMeta = Record<string, unknown>;
 
 /** What Spool logs through. Pass your own to route lines elsewhere. */
 export interface Logger {
+  /** Detail for debugging (off by default in `consoleLogger`). */
   debug(message: string, meta?: LogMeta): void;
+  /** Normal operation: a worker started or stopped. */
   info(message: string, meta?: LogMeta): void;
+  /** Something went wrong and Spool recovers (a job failed and will retry). */
   warn(message: string, meta?: LogMeta): void;
+  /** Something needs attention (a job failed permanently, a database call failed). */
   error(message: string, meta?: LogMeta): void;
 }
 

@@ -1,19 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "./_harness.ts";
+import { fires, MIN } from "./fixtures/cron_helpers.ts";
 import { cron, parseCrontab } from "../src/cron/mod.ts";
 import { compileSchedule } from "../src/cron/schedule.ts";
-import type { CronItem } from "../src/cron/types.ts";
-
-const MIN = 60_000;
-
-function fires(item: CronItem, fromIso: string, hours: number): string[] {
-  const out: string[] = [];
-  const from = Date.parse(fromIso);
-  for (let ts = from; ts < from + hours * 60 * MIN; ts += MIN) {
-    if (item.schedule.matches(ts)) out.push(new Date(ts).toISOString().slice(0, 16));
-  }
-  return out;
-}
 
 const paris = (expr: string) => cron.expression("t", expr).timezone("Europe/Paris").toItem();
 

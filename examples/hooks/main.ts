@@ -27,8 +27,8 @@ const processData = defineTask({
 
 const { plugin: metrics, metrics: counts } = metricsPlugin();
 const worker = await createWorker({
-  database: process.env.DATABASE_URL, // undefined → embedded PGlite
-  schema: "spool_hooks_example",
+  database: process.env.DATABASE_URL || undefined, // unset or empty → embedded PGlite
+  schema: process.env.SPOOL_SCHEMA ?? "spool_hooks_example",
   tasks: [processData],
   plugins: [loggingPlugin, validationPlugin, metrics],
   hookTimeout: 2000,

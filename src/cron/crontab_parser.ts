@@ -8,10 +8,18 @@
  * ```
  *
  * Options: `id`, `fill`, `max`, `queue`, `jobKey` (or `job_key`),
- * `jobKeyMode` (or `job_key_mode`), `priority`; values are URL-decoded. The
- * payload is a JSON5 object. Lines starting with `#` and blank lines are
- * ignored. Times are UTC. Every mistake, including an unknown option, throws
- * a {@linkcode CrontabParseError} naming the line and column.
+ * `jobKeyMode` (or `job_key_mode`), `priority`, and Spool's `tz`; values are
+ * URL-decoded. The payload is a JSON5 object. Lines starting with `#` and
+ * blank lines are ignored. Times are UTC unless the line has `?tz=` (an IANA
+ * zone such as `Europe/Paris`, with the DST rules of `schedule.ts`). Every
+ * mistake, including an unknown option, throws a {@linkcode CrontabParseError}
+ * naming the line and column.
+ *
+ * `tz` is refused where the text could mean something else: a `+` (it decodes
+ * to a space, as graphile-worker's querystring parsing also reads it) and
+ * zone names without an area such as `EST` or `CET` (legacy aliases: `EST` is
+ * UTC−05:00 all year). graphile-worker 0.18 itself rejects a line with `?tz=`
+ * ("unsupported key"), so such a line is never silently run in UTC there.
  *
  * @module
  */
@@ -29,7 +37,7 @@ import {
 import { parseJson5 } from "./_json5.ts";
 import { parseTimePhrase } from "./duration.ts";
 import { parseFields, PositionedProblem, type Token } from "./fields.ts";
-import { compileSchedule } from "./schedule.ts";
+import { checkTimezone, compileSchedule } from "./schedule.ts";
 import type { CronItem, CronJobOptions } from "./types.ts";
 import type { JobKeyMode } from "../utils/types.ts";
 
@@ -82,7 +90,30 @@ const OPTION_NAMES: Readonly<Record<string, string>> = {
   job_key: "jobKey",
   jobKeyMode: "jobKeyMode",
   job_key_mode: "jobKeyMode",
+  tz: "tz",
 };
+
+/** Zone names with an area (`Europe/Paris`, `America/Argentina/Salta`, `Etc/GMT-2`), or UTC. */
+const AREA_ZONE = /^[A-Za-z_]+(?:\/[A-Za-z0-9_+-]+)+$/;
+
+/** Why `raw` (undecoded) / `zone` (decoded) is not accepted as `?tz=`, or undefined. */
+function tzProblem(raw: string, zone: string): string | undefined {
+  if (raw.includes("+")) {
+    return "a zone without a raw + (it reads as a space in crontab options; write %2B, and " +
+      "mind that Etc/GMT+1 means UTC-01:00)";
+  }
+  if (zone === "UTC" || zone === "Etc/UTC") return undefined;
+  if (!AREA_ZONE.test(zone)) {
+    return "an IANA zone name with an area such as Europe/Paris or America/New_York, or UTC " +
+      "(abbreviations like EST or CET are legacy aliases with other DST rules)";
+  }
+  try {
+    checkTimezone(zone, "tz");
+  } catch {
+    return "a time zone this runtime knows, such as Europe/Paris or America/New_York";
+  }
+  return undefined;
+}
 
 function decode(text: string): string {
   const spaced = text.replaceAll("+", " ");
@@ -96,6 +127,8 @@ function decode(text: string): string {
 interface ParsedOptions {
   id?: string;
   fill: number;
+  /** IANA zone from `?tz=`, `null` for UTC. */
+  timezone: string | null;
   options: CronJobOptions;
 }
 
@@ -103,6 +136,7 @@ function parseOptions(text: string, offset: number): ParsedOptions {
   const seen = new Map<string, string>();
   let fill = 0;
   let id: string | undefined;
+  let timezone: string | null = null;
   const options: {
     -readonly [K in keyof CronJobOptions]: CronJobOptions[K];
   } = {};
@@ -120,7 +154,8 @@ function parseOptions(text: string, offset: number): ParsedOptions {
     if (name === undefined) {
       throw new PositionedProblem(
         pieceAt,
-        "an option: id, fill, max, queue, jobKey (job_key), jobKeyMode (job_key_mode) or priority",
+        "an option: id, fill, max, queue, jobKey (job_key), jobKeyMode (job_key_mode), " +
+          "priority or tz",
         JSON.stringify(key),
       );
     }
@@ -168,13 +203,20 @@ function parseOptions(text: string, offset: number): ParsedOptions {
         problem = jobKeyModeProblem(value);
         options.jobKeyMode = value as JobKeyMode;
         break;
+      case "tz": {
+        const raw = eq < 0 ? "" : piece.slice(eq + 1);
+        const tzBad = tzProblem(raw, value);
+        if (tzBad) bad(tzBad);
+        timezone = checkTimezone(value, "tz");
+        break;
+      }
     }
     if (problem) bad(problem);
   }
   if (options.jobKey !== undefined && options.jobKeyMode === undefined) {
     options.jobKeyMode = "replace";
   }
-  return { id, fill, options };
+  return { id, fill, timezone, options };
 }
 
 function parseLine(raw: string, lineNumber: number, field: string): CronItem {
@@ -210,7 +252,7 @@ function parseLine(raw: string, lineNumber: number, field: string): CronItem {
     const skipSpace = () => {
       while (pos < end && /\s/.test(text[pos])) pos++;
     };
-    let parsed: ParsedOptions = { fill: 0, options: {} };
+    let parsed: ParsedOptions = { fill: 0, timezone: null, options: {} };
     let payload: Record<string, unknown> | null = null;
     if (pos < end) {
       if (!/\s/.test(text[pos])) {
@@ -253,7 +295,11 @@ function parseLine(raw: string, lineNumber: number, field: string): CronItem {
     return {
       identifier: parsed.id ?? task,
       task,
-      schedule: compileSchedule(tokens.slice(0, 5).map((t) => t.text).join(" "), fields, null),
+      schedule: compileSchedule(
+        tokens.slice(0, 5).map((t) => t.text).join(" "),
+        fields,
+        parsed.timezone,
+      ),
       fill: parsed.fill,
       payload,
       options: parsed.options,
@@ -275,8 +321,11 @@ function parseLine(raw: string, lineNumber: number, field: string): CronItem {
  * const items = parseCrontab(`
  * # every weekday at 08:00 UTC, fill in runs missed during the last hour
  * 0 8 * * 1-5 send_report ?fill=1h&priority=-5 {"to": "ops@example.com"}
+ * # every day at 09:00 in Paris, summer and winter
+ * 0 9 * * * send_digest ?tz=Europe/Paris
  * `);
  * console.log(items[0].identifier); // "send_report"
+ * console.log(items[1].schedule.timezone); // "Europe/Paris"
  * ```
  */
 export function parseCrontab(text: string, field = "crontab"): CronItem[] {

@@ -68,7 +68,10 @@ export interface CronSchedulerOptions {
   addJobs?: CronAddJobs;
   /** How late (ms) a minute may be handled and still run as normal (default 300000). */
   lateTolerance?: number;
-  /** Lifecycle hooks: `cron:tick`, `beforeJobSchedule`, `cron:scheduled` (see `src/hooks/`). */
+  /**
+   * Lifecycle hooks: `cron:tick`, `beforeJobSchedule`, `cron:scheduled` (see `src/hooks/`).
+   * @internal The worker builds them from its `plugins`.
+   */
   hooks?: CronHooks;
 }
 

@@ -13,6 +13,8 @@ import { errorSqlState } from "./_sqlstate.ts";
 import { rollbackIfOpen } from "./_rollback.ts";
 import { lastResult, normaliseRows } from "./_rows.ts";
 import { SpoolError } from "../errors.ts";
+// The driver seam's types, so this entry point documents what it returns.
+export type * from "./types.ts";
 
 // Bun's globals are not in Deno's type library; describe the parts we use.
 /** Rows as Bun.SQL returns them: an array with a `count`. */

@@ -20,6 +20,8 @@ import { rollbackIfOpen } from "./_rollback.ts";
 import { quoteChannel } from "./_quote.ts";
 import { Mutex } from "./_mutex.ts";
 import { SpoolError } from "../errors.ts";
+// The driver seam's types, so this entry point documents what it returns.
+export type * from "./types.ts";
 
 /** Per-query options PGlite accepts (only `parsers` is used). */
 export interface PgliteQueryOptions {

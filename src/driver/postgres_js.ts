@@ -13,6 +13,8 @@ import { lastResult, normaliseRows } from "./_rows.ts";
 import { type ListenerHooks, supervisedListen } from "./_pg_listener.ts";
 import { holdFetchTypesGuard } from "./_pg_fetch_types_guard.ts";
 import { ValidationError } from "../errors.ts";
+// The driver seam's types, so this entry point documents what it returns.
+export type * from "./types.ts";
 
 /** Options for {@linkcode postgresJs}. */
 export interface PostgresJsOptions {

@@ -8,6 +8,11 @@ import type { Driver } from "./types.ts";
 import { postgresJs } from "./postgres_js.ts";
 import { pglite } from "./pglite.ts";
 import { ValidationError } from "../errors.ts";
+import { reopenable } from "./_reopenable.ts";
+import { errorSqlState } from "./_sqlstate.ts";
+
+/** Seconds an idle connection of a pool reopened after `suspend` stays open. */
+const REOPENED_IDLE_TIMEOUT_S = 1;
 
 /** Options {@linkcode resolveDriver} reads. */
 export interface ResolveDriverOptions {
@@ -25,11 +30,18 @@ export interface ResolvedDriver {
   driver: Driver;
   /** True when Spool created the driver and so must close it. */
   owned: boolean;
+  /**
+   * For a pool opened from `database`: close its connections now; the next
+   * call reconnects, and from then on connections idle for a second close. Absent when the connections cannot be let go (a driver
+   * you passed, or the in-memory database, whose data lives in it).
+   */
+  suspend?: () => Promise<void>;
 }
 
 /**
  * Choose the driver: `driver` if given (not owned), else a postgres.js pool
- * for `database` (owned), else an in-memory PGlite database (owned).
+ * for `database` (owned, and reconnecting after `suspend`), else an
+ * in-memory PGlite database (owned).
  * Throws `ValidationError` when both are given, when `database` is not a
  * PostgreSQL URL, or when `maxPoolSize` is not a positive integer.
  *
@@ -63,7 +75,18 @@ export async function resolveDriver(options: ResolveDriverOptions): Promise<Reso
           "e.g. postgres://user:password@localhost:5432/mydb",
       );
     }
-    return { driver: postgresJs(database, { max: maxPoolSize }), owned: true };
+    const pool = reopenable(
+      "postgres.js",
+      // Reopened after a runOnce() pass: connections idle for a second close again, so a
+      // script that uses the worker afterwards still ends by itself.
+      (reopening) =>
+        postgresJs(database, {
+          max: maxPoolSize,
+          options: reopening ? { idle_timeout: REOPENED_IDLE_TIMEOUT_S } : undefined,
+        }),
+      errorSqlState,
+    );
+    return { driver: pool, owned: true, suspend: pool.suspend };
   }
   return { driver: pglite(), owned: true };
 }

@@ -26,6 +26,7 @@ export class JobSkippedError extends SpoolError {
   readonly identifier: string;
   /** Name of the plugin whose interceptor skipped it. */
   readonly plugin: string;
+  /** The job of task `identifier` was skipped by plugin `plugin`. */
   constructor(identifier: string, plugin: string) {
     super(
       "JOB_SKIPPED",
@@ -57,6 +58,7 @@ export class JobRejectedError extends SpoolError {
   readonly plugin: string;
   /** The reason the interceptor gave (or its error). */
   readonly reason: string;
+  /** The job of task `identifier` was refused by plugin `plugin` for `reason`. */
   constructor(identifier: string, plugin: string, reason: string, options?: ErrorOptions) {
     super(
       "JOB_REJECTED",

@@ -12,4 +12,4 @@ export {
   hookNames,
   type HookRegistryOptions,
 } from "./plugins.ts";
-export type { HookRegistry } from "./registry.ts";
+export type { HookRegistry, RunVerdict, ScheduleVerdict } from "./registry.ts";

@@ -64,6 +64,7 @@ export class HookRegistry {
   #logger: Logger;
   #clock: Clock;
 
+  /** Use `createHookRegistry`, which checks the plugins and builds this. @internal */
   constructor(
     entries: ReadonlyMap<HookName, readonly HookEntry[]>,
     plugins: readonly string[],

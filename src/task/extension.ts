@@ -12,7 +12,9 @@ export interface ExtensionKey<T> {
 
 /** A key with its value, as passed to `createWorker({ extensions })`. */
 export interface ProvidedExtension {
+  /** The key tasks read the value with (`ctx.ext(key)`). */
   readonly key: ExtensionKey<unknown>;
+  /** The value given to `key.provide(value)`. */
   readonly value: unknown;
 }
 

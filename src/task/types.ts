@@ -12,16 +12,25 @@ import type { BatchRunResult } from "./batch_result.ts";
 
 /** What a task sees of the job it runs. */
 export interface JobInfo {
+  /** bigint id, as a string. */
   id: string;
+  /** Task identifier. */
   identifier: string;
   /** Attempts including this one. */
   attempts: number;
+  /** Attempts allowed before the job fails permanently. */
   maxAttempts: number;
+  /** Job key, if the job was added with one. */
   key: string | null;
+  /** Named queue, if any (its jobs run one at a time). */
   queueName: string | null;
+  /** When the job was due. */
   runAt: Date;
+  /** Priority; lower runs first. */
   priority: number;
+  /** Flags the job was added with. */
   flags: string[];
+  /** When the job was added. */
   createdAt: Date;
 }
 
@@ -76,6 +85,7 @@ export interface TaskSettings {
 
 /** A typed task: identifier, payload schema, and the function that runs it. */
 export interface TaskDefinition<P = unknown> extends TaskSettings {
+  /** Tells plain tasks from batch tasks. */
   readonly kind: "task";
   /** The `task_identifier` stored with each job (1–128 characters). */
   readonly identifier: string;
@@ -91,6 +101,7 @@ export interface TaskDefinition<P = unknown> extends TaskSettings {
  * `run` may return.
  */
 export interface BatchTaskDefinition<I = unknown> extends TaskSettings {
+  /** Tells batch tasks from plain tasks. */
   readonly kind: "batch";
   /** The `task_identifier` stored with each job (1–128 characters). */
   readonly identifier: string;

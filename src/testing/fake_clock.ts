@@ -24,6 +24,7 @@ export class FakeClock implements Clock {
   #seq = 0;
   #timers: Timer[] = [];
 
+  /** Start the clock at `start` (milliseconds since the epoch; default: now). */
   constructor(start: number = Date.now()) {
     this.#now = start;
   }

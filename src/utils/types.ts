@@ -41,19 +41,33 @@ export interface RawJobSpec {
 export interface Job {
   /** bigint id, as a string. */
   id: string;
+  /** Named queue, if any (its jobs run one at a time). */
   queueName: string | null;
+  /** Task identifier. */
   taskIdentifier: string;
+  /** JSON payload. */
   payload: unknown;
+  /** Priority; lower runs first. */
   priority: number;
+  /** Earliest time the job may run (after a failure: when it is retried). */
   runAt: Date;
+  /** Attempts made so far. */
   attempts: number;
+  /** Attempts allowed; at this count the job is kept, permanently failed. */
   maxAttempts: number;
+  /** Error of the last failed attempt. */
   lastError: string | null;
+  /** When the job was added. */
   createdAt: Date;
+  /** When the row last changed. */
   updatedAt: Date;
+  /** Job key, if the job was added with one. */
   key: string | null;
+  /** When a worker locked the job (it is running), else null. */
   lockedAt: Date | null;
+  /** Id of the worker holding the job, else null. */
   lockedBy: string | null;
+  /** Times the job was replaced through its key. */
   revision: number;
   /** Flag names set on the job (from the stored `{"flag": true}` object). */
   flags: string[];

@@ -6,8 +6,10 @@
  * migrates, subscribes (LISTEN), starts the lock reset and the pool, and
  * resolves once `stop()` (or a signal, or a breaking migration elsewhere)
  * has shut everything down and the worker's own pool is closed.
- * `runOnce()` may be called repeatedly; call `stop()` afterwards to release
- * the pool.
+ * `runOnce()` may be called repeatedly. When it resolves, nothing it started
+ * is left running, and a pool the worker opened from `database` is closed
+ * (the next call reconnects), so a script ends by itself; the in-memory
+ * default database keeps its data until `stop()`.
  *
  * @module
  */
@@ -89,7 +91,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
   });
   const registry = buildTaskRegistry(o.tasks);
   const extensions = new ExtensionMap(o.extensions);
-  const { driver, owned } = await resolveDriver({
+  const { driver, owned, suspend } = await resolveDriver({
     database: o.database,
     driver: o.driver,
     maxPoolSize: o.database !== undefined ? o.maxPoolSize : undefined,
@@ -335,6 +337,9 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
         if (state === "running") {
           signals?.remove();
           state = "ready";
+          // A pool this worker opened from `database` must not keep the process alive
+          // after the pass; it reconnects on the next call.
+          await suspend?.();
         }
       }
     },

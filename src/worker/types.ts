@@ -140,13 +140,25 @@ export interface Worker extends AsyncDisposable {
    * Resolves when the worker has fully stopped and released its pool.
    */
   run(): Promise<void>;
-  /** Migrate, reset stale locks, run every job that is runnable now, then resolve. */
+  /**
+   * Migrate, reset stale locks, run every job that is runnable now, then
+   * resolve. Nothing it started keeps running afterwards: a pool the worker
+   * opened from `database` is closed (the next call reconnects, and its
+   * connections then close after a second idle), so a script ends by itself.
+   * The in-memory default database stays open until {@linkcode Worker.stop}.
+   *
+   * @example
+   * ```ts ignore
+   * await using worker = await createWorker({ database: url, tasks: [hello] });
+   * await worker.runOnce(); // the worker is stopped when the block ends
+   * ```
+   */
   runOnce(): Promise<void>;
   /**
    * Graceful shutdown: stop fetching, let running jobs finish for up to
    * `gracePeriod`, then abort (`ctx.signal`) and hand back the rest; close
    * the pool if the worker opened it. Idempotent: later calls return the
-   * same promise. Call it after `runOnce()` to release the pool.
+   * same promise. `await using worker = …` calls it at the end of the block.
    */
   stop(): Promise<void>;
   /** The worker's state, LISTEN and heartbeat, for health checks (see `@spool/worker/health`). */

@@ -1,0 +1,46 @@
+// deno-lint-ignore-file no-console
+/**
+ * `deno doc --lint` over every entry point in deno.json "exports" together (so new subpaths
+ * are covered without editing this file). Fails on any diagnostic except references to types
+ * declared in dependencies (see _doc_lint_filter.ts). Run with `deno run -A scripts/doc_lint.ts`.
+ */
+import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import process from "node:process";
+import { sortDiagnostics } from "./_doc_lint_filter.ts";
+
+const exports =
+  (JSON.parse(readFileSync("deno.json", "utf8")) as { exports: Record<string, string> })
+    .exports;
+const ownFiles = execFileSync("git", ["ls-files", "*.ts"], { encoding: "utf8" }).split("\n")
+  .filter((f) => f !== "")
+  .map((f) => readFileSync(f, "utf8").split("\n"));
+const isOwnLine = (n: number, text: string) =>
+  ownFiles.some((lines) => lines[n - 1]?.trimEnd() === text);
+
+// One run over every entry: the package is documented as a whole (as JSR shows it), so a
+// type exported by one subpath (say `Worker` from ".") counts as public for another.
+const entries = Object.values(exports);
+const run = new Deno.Command(Deno.execPath(), {
+  args: ["doc", "--lint", ...entries],
+  env: { NO_COLOR: "1" },
+  stdout: "null",
+  stderr: "piped",
+}).outputSync();
+const output = new TextDecoder().decode(run.stderr);
+const { problems, dependencyRefs } = sortDiagnostics(output, isOwnLine);
+const ignored = dependencyRefs.length
+  ? ` (${dependencyRefs.length} references to dependency types)`
+  : "";
+let failed = false;
+if (!run.success && problems.length === 0 && dependencyRefs.length === 0) {
+  console.log(`deno doc failed\n${output}`);
+  failed = true;
+} else if (problems.length === 0) {
+  console.log(`${entries.length} entries (${entries.join(", ")}): ok${ignored}`);
+} else {
+  failed = true;
+  console.log(`${problems.length} problem(s)${ignored}`);
+  for (const p of problems) console.log(`\n${p.text}`);
+}
+process.exitCode = failed ? 1 : 0;
