@@ -37,7 +37,7 @@ test("migrate: fresh schema gets all migrations, breaking flags, and worker:migr
   const schema = uniqueSchema("migrate_fresh");
   const driver = postgresJs(databaseUrl(), { max: 3 });
   const sql = adminSql();
-  const notes: { migrationNumber: number; breaking: boolean }[] = [];
+  const notes: { migrationNumber: number; breaking: boolean; schema?: string }[] = [];
   const sub = await driver.listen("worker:migrate", {
     onNotify: (payload) => notes.push(JSON.parse(payload)),
   });
@@ -55,13 +55,11 @@ test("migrate: fresh schema gets all migrations, breaking flags, and worker:migr
     assert.deepEqual(rows.map((r) => r.id), ALL_IDS);
     assert.deepEqual(rows.filter((r) => r.breaking).map((r) => r.id), [1, 3, 11, 13, 14, 16, 19]);
 
-    // Other tests may migrate at the same time: keep the notifications of this run only.
+    // Each notification names its schema (so workers on other schemas ignore it): keep ours.
     await waitFor(() =>
-      notes.filter((n) => n.migrationNumber === HIGHEST_KNOWN_MIGRATION).length > 0
+      notes.some((n) => n.schema === schema && n.migrationNumber === HIGHEST_KNOWN_MIGRATION)
     );
-    const ours = notes.filter((n) =>
-      n.migrationNumber >= 1 && n.migrationNumber <= HIGHEST_KNOWN_MIGRATION
-    );
+    const ours = notes.filter((n) => n.schema === schema);
     for (const id of ALL_IDS) {
       const note = ours.find((n) => n.migrationNumber === id);
       assert.ok(note, `no worker:migrate notification for ${id}`);

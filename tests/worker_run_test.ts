@@ -196,7 +196,7 @@ test("run(): after a reconnect (onListen again) the worker fetches at once to ca
   await inner.close();
 });
 
-test("run(): a breaking worker:migrate notification shuts the worker down; a non-breaking one does not", async () => {
+test("run(): a breaking worker:migrate notification for its schema shuts the worker down; a non-breaking one or another schema's does not", async () => {
   await clear();
   const logger = recordingLogger();
   const ran: string[] = [];
@@ -218,6 +218,14 @@ test("run(): a breaking worker:migrate notification shuts the worker down; a non
   await db.addJob("mig", { v: "after non-breaking" });
   await waitFor("the job after a non-breaking migration", () => ran.length === 1);
   assert.equal(finished, false);
+  // A breaking migration of another schema (Spool names it) leaves this worker running.
+  await db.sql`select pg_notify('worker:migrate', ${
+    JSON.stringify({ migrationNumber: 31, breaking: true, schema: `${db.schema}_other` })
+  })`;
+  await db.addJob("mig", { v: "after another schema's breaking migration" });
+  await waitFor("the job after another schema's breaking migration", () => ran.length === 2);
+  assert.equal(finished, false);
+  // graphile-worker's payload names no schema: the worker must assume it is its own.
   await db.sql`select pg_notify('worker:migrate', '{"migrationNumber":31,"breaking":true}')`;
   await Promise.race([
     running,

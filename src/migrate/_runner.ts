@@ -130,7 +130,7 @@ async function applyOne(
         throw error;
       }
       await migrationScriptRun(tx, script);
-      await migrationNotify(tx, migration.id, migration.breaking && announceBreaking);
+      await migrationNotify(tx, migration.id, migration.breaking && announceBreaking, schema);
     });
     return "applied";
   } catch (error) {

@@ -93,9 +93,18 @@ export async function migrationScriptRun(q: Queryable, script: string): Promise<
   await q.query(script);
 }
 
-/** Announce a migration on `worker:migrate`, as graphile-worker does. */
-export async function migrationNotify(q: Queryable, id: number, breaking: boolean): Promise<void> {
+/**
+ * Announce a migration on `worker:migrate`, as graphile-worker does. The channel is
+ * database-wide, so Spool adds the schema name (graphile-worker reads only the first two
+ * fields): Spool workers on other schemas then ignore it.
+ */
+export async function migrationNotify(
+  q: Queryable,
+  id: number,
+  breaking: boolean,
+  schema: string,
+): Promise<void> {
   await q.query("select pg_notify('worker:migrate', $1::text)", [
-    JSON.stringify({ migrationNumber: id, breaking }),
+    JSON.stringify({ migrationNumber: id, breaking, schema }),
   ]);
 }

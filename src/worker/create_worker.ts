@@ -222,7 +222,14 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
   const notifier = new Notifier(driver, logger, {
     wake: () => pool.nudge(),
     error: hooks && ((error) => hooks.error("listen", error)),
-    breakingMigration: (n) => {
+    breakingMigration: (n, other) => {
+      // Spool names the schema it migrated; one on another schema cannot affect this worker.
+      if (other !== undefined && other !== schema) {
+        logger.debug(
+          `Ignoring worker:migrate for schema "${other}" (this worker uses "${schema}")`,
+        );
+        return;
+      }
       // A breaking migration this Spool knows (e.g. #1 when some other schema on the database is
       // installed) cannot make it incompatible; only a newer one can.
       if (n !== undefined && n <= HIGHEST_KNOWN_MIGRATION) {

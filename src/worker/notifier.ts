@@ -18,8 +18,11 @@ export const WORKER_MIGRATE_CHANNEL = "worker:migrate";
 export interface NotifierHandlers {
   /** New jobs may be runnable (or LISTEN was (re)established). */
   wake(): void;
-  /** A breaking migration was applied by someone else. */
-  breakingMigration(migrationNumber: number | undefined): void;
+  /**
+   * A breaking migration was applied by someone else; `schema` is the schema it names
+   * (Spool's announcements carry it, graphile-worker's do not).
+   */
+  breakingMigration(migrationNumber: number | undefined, schema: string | undefined): void;
   /** The LISTEN connection failed (it reconnects by itself). */
   error?: (error: unknown) => void;
 }
@@ -68,7 +71,8 @@ export class Notifier {
         const info = parse(payload);
         if (info?.breaking === true) {
           const n = typeof info.migrationNumber === "number" ? info.migrationNumber : undefined;
-          this.#handlers.breakingMigration(n);
+          const schema = typeof info.schema === "string" ? info.schema : undefined;
+          this.#handlers.breakingMigration(n, schema);
         }
       },
       onError,
