@@ -9,14 +9,28 @@ import { defineTask } from "../../src/task/define_task.ts";
 import { createWorkerUtils } from "../../src/utils/worker_utils.ts";
 import { silentLogger } from "../../src/logger.ts";
 
-/** Worker settings of a benchmark mode. */
-export type Mode = "defaults" | "batched";
+/**
+ * Worker settings of a benchmark mode: `defaults` (only concurrency),
+ * `batched` (graphile-worker's perfTest settings, pool = concurrency + 1) and
+ * `queues` (batched, with 20 % of the jobs in 100 named queues).
+ */
+export type Mode = "defaults" | "batched" | "queues";
+
+/** The named queue of job `i` in mode `queues` (every fifth job, over 100 queues), else null. */
+export function queueOf(mode: Mode, i: number): string | null {
+  return mode === "queues" && i % 5 === 0 ? `q${(i / 5) % 100}` : null;
+}
+
+/** Pool size of a mode: graphile-worker's perfTest uses concurrency + 1; defaults keep 10. */
+export function poolSize(mode: Mode, concurrency: number): number | undefined {
+  return mode === "defaults" ? undefined : concurrency + 1;
+}
 
 /** What a benchmark child does with a system. */
 export interface BenchSystem {
   migrate(): Promise<void>;
-  /** Add jobs `{ i }` for i in [from, to) in one `addJobs` call. */
-  addJobs(from: number, to: number): Promise<void>;
+  /** Add jobs `{ i }` for i in [from, to) in one `addJobs` call, in the named queue `queueOf(i)`. */
+  addJobs(from: number, to: number, queueOf: (i: number) => string | null): Promise<void>;
   /** Add one job through `addJob`. */
   addJob(i: number): Promise<void>;
   startWorker(concurrency: number, mode: Mode, onJob: (i: number) => void): Promise<void>;
@@ -56,9 +70,14 @@ export function spoolSystem(url: string, schema: string, tag: string): BenchSyst
     async migrate() {
       await utils.migrate();
     },
-    async addJobs(from, to) {
+    async addJobs(from, to, queueOf) {
       const jobs = [];
-      for (let i = from; i < to; i++) jobs.push({ payload: { i } });
+      for (let i = from; i < to; i++) {
+        const queueName = queueOf(i);
+        jobs.push(
+          queueName === null ? { payload: { i } } : { payload: { i }, options: { queueName } },
+        );
+      }
       await utils.addJobs(task, jobs);
     },
     async addJob(i) {
@@ -70,10 +89,11 @@ export function spoolSystem(url: string, schema: string, tag: string): BenchSyst
         database: withAppName(url, tag),
         schema,
         concurrency,
+        maxPoolSize: poolSize(mode, concurrency),
         tasks: [task],
         logger: silentLogger,
         noHandleSignals: true,
-        ...(mode === "batched"
+        ...(mode !== "defaults"
           ? {
             localQueue: {
               size: BATCHED.localQueue.size,
@@ -122,9 +142,12 @@ export async function graphileSystem(
     async migrate() {
       await utils.migrate();
     },
-    async addJobs(from, to) {
+    async addJobs(from, to, queueOf) {
       const specs = [];
-      for (let i = from; i < to; i++) specs.push({ identifier: "bench", payload: { i } });
+      for (let i = from; i < to; i++) {
+        const queueName = queueOf(i) ?? undefined;
+        specs.push({ identifier: "bench", payload: { i }, queueName });
+      }
       await utils.addJobs(specs);
     },
     async addJob(i) {
@@ -136,10 +159,11 @@ export async function graphileSystem(
         connectionString: withAppName(url, tag),
         schema,
         concurrency,
+        ...(poolSize(mode, concurrency) ? { maxPoolSize: poolSize(mode, concurrency) } : {}),
         noHandleSignals: true,
         logger,
         taskList,
-        ...(mode === "batched"
+        ...(mode !== "defaults"
           ? {
             preset: {
               worker: {

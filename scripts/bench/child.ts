@@ -8,18 +8,31 @@
 import process from "node:process";
 import { performance } from "node:perf_hooks";
 import { BackendCpu, clientCpuMicros, peakRssMiB, percentile, sleep } from "./_measure.ts";
-import { type BenchSystem, graphileSystem, type Mode, spoolSystem } from "./_systems.ts";
+import { type BenchSystem, graphileSystem, type Mode, queueOf, spoolSystem } from "./_systems.ts";
+import { floorSystem } from "./_floor.ts";
 
 /** What main.ts passes. */
 export interface ChildConfig {
-  system: "spool" | "graphile-worker";
+  system: "spool" | "graphile-worker" | "floor";
   mode: Mode;
   url: string;
   schema: string;
   jobs: number;
   batch: number;
   concurrency: number;
+  /** Samples per gap (0: no latency phase). */
   latencySamples: number;
+  /** Milliseconds between a sample's start and the next add (0 = back to back). */
+  latencyGaps: number[];
+}
+
+/** Latency figures of one gap, in ms. */
+export interface LatencyStats {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
 }
 
 /** What the child prints. */
@@ -32,7 +45,8 @@ export interface ChildResult {
   clientCpuUsPerJob: number;
   backendCpuUsPerJob: number | null;
   backends: number | null;
-  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  /** By gap (ms between samples), as a string key. */
+  latencyMs: Record<string, LatencyStats>;
   peakRssMiB: number | null;
   /** Set when the system stopped making progress (then the figures cover what it did). */
   stalled?: string;
@@ -46,9 +60,12 @@ function within<T>(p: Promise<T>, ms: number): Promise<T | "timeout"> {
 }
 
 const cfg = JSON.parse(process.argv[process.argv.length - 1]) as ChildConfig;
-const tag = `bench_${cfg.system === "spool" ? "spool" : "gw"}_${process.pid}`;
+const short = { "spool": "spool", "graphile-worker": "gw", "floor": "floor" }[cfg.system];
+const tag = `bench_${short}_${process.pid}`;
 const sys: BenchSystem = cfg.system === "spool"
   ? spoolSystem(cfg.url, cfg.schema, tag)
+  : cfg.system === "floor"
+  ? await floorSystem(cfg.url, cfg.schema, tag)
   : await graphileSystem(cfg.url, cfg.schema, tag);
 const probe = new BackendCpu(cfg.url, tag);
 
@@ -60,7 +77,7 @@ await sys.migrate();
 // Insert.
 const t0 = performance.now();
 for (let from = 0; from < cfg.jobs; from += cfg.batch) {
-  await sys.addJobs(from, Math.min(cfg.jobs, from + cfg.batch));
+  await sys.addJobs(from, Math.min(cfg.jobs, from + cfg.batch), (i) => queueOf(cfg.mode, i));
 }
 const insertMs = performance.now() - t0;
 
@@ -89,30 +106,44 @@ await within(sys.stopWorker(), 30_000);
 const processMs = processEnd - firstStart;
 const processed = seen;
 
-// Latency: add -> start, sequentially, concurrency 1.
-let onStart: (() => void) | undefined;
-await sys.startWorker(1, cfg.mode, () => onStart?.());
-const samples: number[] = [];
-const warmup = Math.min(20, cfg.latencySamples);
-for (let n = 0; n < cfg.latencySamples + warmup; n++) {
-  let b = 0;
-  const started = new Promise<void>((resolve) =>
-    onStart = () => {
-      b = performance.now();
-      resolve();
+// Latency: add -> start, sequentially, concurrency 1, for each gap between samples.
+const latencyMs: Record<string, LatencyStats> = {};
+if (cfg.latencySamples > 0) {
+  let onStart: (() => void) | undefined;
+  await sys.startWorker(1, cfg.mode, () => onStart?.());
+  for (const [g, gap] of cfg.latencyGaps.entries()) {
+    const samples: number[] = [];
+    // The first gap warms the worker up; the others need only settle into their rhythm.
+    const warmup = Math.min(g === 0 ? 20 : 2, cfg.latencySamples);
+    for (let n = 0; n < cfg.latencySamples + warmup; n++) {
+      let b = 0;
+      const started = new Promise<void>((resolve) =>
+        onStart = () => {
+          b = performance.now();
+          resolve();
+        }
+      );
+      const a = performance.now();
+      await sys.addJob(n);
+      if ((await within(started, 30_000)) === "timeout") {
+        stalled = (stalled ? stalled + "; " : "") + `latency sample ${n} did not start within 30 s`;
+        break;
+      }
+      if (n >= warmup) samples.push(b - a);
+      if (gap > 0) await sleep(gap);
+      else await new Promise((r) => setTimeout(r, 0)); // let the completion go out
     }
-  );
-  const a = performance.now();
-  await sys.addJob(n);
-  if ((await within(started, 30_000)) === "timeout") {
-    stalled = (stalled ? stalled + "; " : "") + `latency sample ${n} did not start within 30 s`;
-    break;
+    samples.sort((x, y) => x - y);
+    latencyMs[String(gap)] = {
+      p50: percentile(samples, 50),
+      p90: percentile(samples, 90),
+      p99: percentile(samples, 99),
+      max: samples[samples.length - 1],
+      mean: samples.reduce((sum, x) => sum + x, 0) / samples.length,
+    };
   }
-  if (n >= warmup) samples.push(b - a);
-  await sleep(1);
+  await within(sys.stopWorker(), 30_000);
 }
-await within(sys.stopWorker(), 30_000);
-samples.sort((x, y) => x - y);
 
 const result: ChildResult = {
   system: cfg.system,
@@ -123,13 +154,7 @@ const result: ChildResult = {
   clientCpuUsPerJob: (cpu1 - cpu0) / cfg.jobs,
   backendCpuUsPerJob: backend ? backend.micros / cfg.jobs : null,
   backends: backend ? backend.backends : null,
-  latencyMs: {
-    p50: percentile(samples, 50),
-    p90: percentile(samples, 90),
-    p99: percentile(samples, 99),
-    max: samples[samples.length - 1],
-    mean: samples.reduce((s, x) => s + x, 0) / samples.length,
-  },
+  latencyMs,
   peakRssMiB: peakRssMiB(),
   stalled,
 };
