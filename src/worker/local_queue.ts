@@ -138,6 +138,11 @@ export class LocalQueue {
     this.#maybeFetch();
   }
 
+  /** A queued job right away, or `undefined` when none is queued (then use `take`). */
+  takeNow(): FetchedJob | undefined {
+    return this.#head < this.#jobs.length ? this.#shift() : undefined;
+  }
+
   /** The next job for a slot; `undefined` once the queue is stopping. */
   take(): Promise<FetchedJob | undefined> {
     if (this.#head < this.#jobs.length) return Promise.resolve(this.#shift());
