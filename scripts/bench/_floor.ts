@@ -10,6 +10,7 @@
 import postgres from "postgres";
 import type { BenchSystem } from "./_systems.ts";
 import { sleep } from "./_measure.ts";
+import { Producer, specJson } from "./_producer.ts";
 
 /** Batch size and connections of the floor (graphile-worker's perfTest batch, four processes). */
 export const FLOOR = { batch: 500, connections: 4 } as const;
@@ -56,24 +57,23 @@ returning *`;
 export function floorSystem(url: string, schema: string, tag: string): Promise<BenchSystem> {
   const s = `"${schema}"`;
   const utilsSql = postgres(withAppName(url, `${tag}_utils`), { max: 1, onnotice: () => {} });
+  const producer = new Producer(url, schema, `${tag}_utils`);
   let sql: postgres.Sql | undefined;
   let stopping = false;
   let loops: Promise<void>[] = [];
   let taskId: number | undefined;
-  const addText = `select count(*)::int as n from ${s}.add_jobs(
-    array(select json_populate_recordset(null::${s}.job_spec, $1::text::json)))`;
   const deleteText = `delete from ${s}._private_jobs where id = any($1::bigint[])`;
   const deleteQueuedText = `with j as (
   delete from ${s}._private_jobs where id = any($1::bigint[]) returning job_queue_id
 )
 update ${s}._private_job_queues as job_queues set locked_by = null, locked_at = null
 from j where job_queues.id = j.job_queue_id and job_queues.locked_by = $2::text`;
-  const spec = (i: number, queue: string | null) =>
-    `{"identifier":"bench","payload":{"i":${i}}${
-      queue === null ? "" : `,"queue_name":${JSON.stringify(queue)}`
-    }}`;
 
-  async function loop(db: postgres.Sql, workerId: string, onJob: (i: number) => void) {
+  async function loop(
+    db: postgres.Sql,
+    workerId: string,
+    onJob: (i: number, t: undefined) => void,
+  ) {
     const text = fetchText(s, FLOOR.batch);
     while (!stopping) {
       const rows = await db.unsafe(text, [workerId, [taskId!]], { prepare: true });
@@ -84,7 +84,7 @@ from j where job_queues.id = j.job_queue_id and job_queues.locked_by = $2::text`
       const ids: string[] = [];
       const queued: string[] = [];
       for (const row of rows) {
-        onJob((row.payload as { i: number }).i);
+        onJob((row.payload as { i: number }).i, undefined);
         (row.job_queue_id === null ? ids : queued).push(row.id as string);
       }
       if (ids.length > 0) await db.unsafe(deleteText, [ids], { prepare: true });
@@ -107,11 +107,11 @@ from j where job_queues.id = j.job_queue_id and job_queues.locked_by = $2::text`
     },
     async addJobs(from, to, queueOf) {
       const parts: string[] = [];
-      for (let i = from; i < to; i++) parts.push(spec(i, queueOf(i)));
-      await utilsSql.unsafe(addText, [`[${parts.join(",")}]`], { prepare: true });
+      for (let i = from; i < to; i++) parts.push(specJson(i, queueOf(i)));
+      await producer.add(parts);
     },
     async addJob(i) {
-      await utilsSql.unsafe(addText, [`[${spec(i, null)}]`], { prepare: true });
+      await producer.add([specJson(i)]);
     },
     async startWorker(_concurrency, _mode, onJob) {
       const [row] = await utilsSql.unsafe(
@@ -136,6 +136,7 @@ from j where job_queues.id = j.job_queue_id and job_queues.locked_by = $2::text`
     },
     async close() {
       await utilsSql.end();
+      await producer.close();
     },
   });
 }

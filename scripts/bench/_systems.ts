@@ -33,7 +33,12 @@ export interface BenchSystem {
   addJobs(from: number, to: number, queueOf: (i: number) => string | null): Promise<void>;
   /** Add one job through `addJob`. */
   addJob(i: number): Promise<void>;
-  startWorker(concurrency: number, mode: Mode, onJob: (i: number) => void): Promise<void>;
+  /** `onJob(i, t)`: a job started; `t` is its payload's add time, when it has one. */
+  startWorker(
+    concurrency: number,
+    mode: Mode,
+    onJob: (i: number, t: number | undefined) => void,
+  ): Promise<void>;
   stopWorker(): Promise<void>;
   close(): Promise<void>;
 }
@@ -53,11 +58,11 @@ function withAppName(url: string, name: string): string {
 
 /** Spool, from source. */
 export function spoolSystem(url: string, schema: string, tag: string): BenchSystem {
-  let onJob: (i: number) => void = () => {};
+  let onJob: (i: number, t: number | undefined) => void = () => {};
   const task = defineTask({
     identifier: "bench",
-    payload: z.object({ i: z.number() }),
-    run: (p) => onJob(p.i),
+    payload: z.object({ i: z.number(), t: z.number().optional() }),
+    run: (p) => onJob(p.i, p.t),
   });
   const utils = createWorkerUtils({
     database: withAppName(url, `${tag}_utils`),
@@ -126,10 +131,11 @@ export async function graphileSystem(
 ): Promise<BenchSystem> {
   const gw = await import("graphile-worker");
   const logger = new gw.Logger(() => () => {});
-  let onJob: (i: number) => void = () => {};
+  let onJob: (i: number, t: number | undefined) => void = () => {};
   const taskList = {
     bench: (payload: unknown) => {
-      onJob((payload as { i: number }).i);
+      const p = payload as { i: number; t?: number };
+      onJob(p.i, p.t);
     },
   };
   const utils = await gw.makeWorkerUtils({
