@@ -15,12 +15,13 @@
  * See docs/performance.md.
  */
 import process from "node:process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, hostname } from "node:os";
 import postgres from "postgres";
 import type { ChildConfig, ChildResult } from "./child.ts";
 import type { Mode } from "./_systems.ts";
 import { fmt, log, parseArgs, runChild, summaryTable } from "./_report.ts";
+import { loadavg } from "./_spawn.ts";
 
 type SystemName = ChildConfig["system"];
 /** A result with the run's context. */
@@ -55,14 +56,6 @@ async function clear(schema: string): Promise<void> {
   }) is not null as exists`;
   if (exists) {
     await admin.unsafe(`truncate "${schema}"._private_jobs, "${schema}"._private_job_queues`);
-  }
-}
-
-function loadavg(): string {
-  try {
-    return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
-  } catch {
-    return "?";
   }
 }
 
