@@ -55,6 +55,8 @@ export interface PoolConfig {
   /** Local queue (`size: 0` turns it off); see `local_queue.ts`. */
   localQueue: {
     size: number;
+    /** The default queue grows up to this while slots run dry (see `local_queue.ts`). */
+    maxSize?: number;
     ttl: number;
     refetchDelay: Required<RefetchDelayOptions> | undefined;
   };
@@ -107,6 +109,7 @@ export class JobPool {
       concurrency,
       pollInterval,
       size: localQueue.size,
+      maxSize: localQueue.maxSize,
       ttl: localQueue.ttl,
       refetchDelay: localQueue.refetchDelay,
       events: config.hooks?.localQueue,
