@@ -134,6 +134,9 @@ from j where job_queues.id = j.job_queue_id and job_queues.locked_by = $2::text`
       await sql?.end();
       sql = undefined;
     },
+    exited() {
+      return new Promise<string>(() => {}); // nothing outside can stop the floor
+    },
     async close() {
       await utilsSql.end();
       await producer.close();

@@ -36,9 +36,19 @@ export function runScript(script: string, argv: string[], isBun: boolean): Promi
   });
 }
 
-/** One benchmark child (child.ts) for `config`. */
+/** One benchmark child (child.ts) for `config`; repeated (up to 3 tries) if its worker was stopped from outside. */
 export async function runChild(config: ChildConfig, isBun: boolean): Promise<ChildResult> {
-  const out = await runScript("./child.ts", [JSON.stringify(config)], isBun);
+  let out = "";
+  for (let attempt = 1;; attempt++) {
+    try {
+      out = await runScript("./child.ts", [JSON.stringify(config)], isBun);
+      break;
+    } catch (error) {
+      const why = /BENCH_INTERFERED (.*)/.exec(String(error))?.[1];
+      if (!why || attempt >= 3) throw error;
+      log(`  (${config.system} ${config.mode}: ${why}; repeating the run)`);
+    }
+  }
   const line = out.split("\n").find((l) => l.startsWith("BENCH_RESULT "));
   if (!line) throw new Error(`${config.system} (${config.mode}) printed no result:\n${out}`);
   return JSON.parse(line.slice("BENCH_RESULT ".length));

@@ -40,8 +40,17 @@ export interface BenchSystem {
     onJob: (i: number, t: number | undefined) => void,
   ): Promise<void>;
   stopWorker(): Promise<void>;
+  /**
+   * Resolves if the running worker stops by itself (e.g. another process on the
+   * same database sent a breaking `worker:migrate` notification, which both
+   * systems obey database-wide); the run is then void and main.ts repeats it.
+   */
+  exited(): Promise<string>;
   close(): Promise<void>;
 }
+
+/** Exit code of a child whose worker was stopped from outside (main.ts reruns it). */
+export const INTERFERED_EXIT = 3;
 
 /** The batched mode of both systems: graphile-worker's perfTest preset. */
 export const BATCHED = {
@@ -113,9 +122,18 @@ export function spoolSystem(url: string, schema: string, tag: string): BenchSyst
       running = worker.run();
     },
     async stopWorker() {
-      await worker?.stop();
+      const w = worker;
+      worker = undefined; // exited() ignores the stop we asked for
+      await w?.stop();
       await running;
-      worker = undefined;
+    },
+    exited() {
+      const w = worker;
+      return running!.then(() =>
+        new Promise<string>((resolve) => {
+          if (worker === w) resolve("the Spool worker stopped by itself");
+        })
+      );
     },
     async close() {
       await utils.release();
@@ -186,9 +204,22 @@ export async function graphileSystem(
       });
     },
     async stopWorker() {
-      await runner?.stop();
-      await runner?.promise;
+      const r = runner;
       runner = undefined;
+      try {
+        await r?.stop();
+      } catch {
+        // already stopped (see exited())
+      }
+      await r?.promise;
+    },
+    exited() {
+      const r = runner;
+      return r!.promise.then(() =>
+        new Promise<string>((resolve) => {
+          if (runner === r) resolve("graphile-worker stopped by itself");
+        })
+      );
     },
     async close() {
       await utils.release();

@@ -8,7 +8,14 @@
 import process from "node:process";
 import { performance } from "node:perf_hooks";
 import { BackendCpu, clientCpuMicros, peakRssMiB, percentile, sleep } from "./_measure.ts";
-import { type BenchSystem, graphileSystem, type Mode, queueOf, spoolSystem } from "./_systems.ts";
+import {
+  type BenchSystem,
+  graphileSystem,
+  INTERFERED_EXIT,
+  type Mode,
+  queueOf,
+  spoolSystem,
+} from "./_systems.ts";
 import { floorSystem } from "./_floor.ts";
 
 /** What main.ts passes. */
@@ -91,6 +98,13 @@ await sys.startWorker(cfg.concurrency, cfg.mode, () => {
   if (seen === 0) firstStart = performance.now();
   if (++seen === cfg.jobs) allSeen();
 });
+/** The worker was stopped from outside: this run is void; main.ts repeats it. */
+function interfered(why: string): void {
+  // deno-lint-ignore no-console
+  console.log(`BENCH_INTERFERED ${why}`);
+  process.exit(INTERFERED_EXIT);
+}
+void sys.exited().then(interfered);
 let stalled: string | undefined;
 const deadline = Math.max(120_000, cfg.jobs * 10);
 if ((await within(allSeenP, deadline)) === "timeout") {
@@ -111,6 +125,7 @@ const latencyMs: Record<string, LatencyStats> = {};
 if (cfg.latencySamples > 0) {
   let onStart: (() => void) | undefined;
   await sys.startWorker(1, cfg.mode, () => onStart?.());
+  void sys.exited().then(interfered);
   for (const [g, gap] of cfg.latencyGaps.entries()) {
     const samples: number[] = [];
     // The first gap warms the worker up; the others need only settle into their rhythm.
