@@ -7,6 +7,19 @@ import { HeldJobs } from "../src/worker/held_jobs.ts";
 import { silentLogger } from "../src/logger.ts";
 import { systemClock } from "../src/runtime/clock.ts";
 
+/** A completer over `db` (and `held`, when given). */
+function completerOn(db: Queryable, held?: HeldJobs): Completer {
+  return new Completer({
+    db,
+    schema: "s",
+    workerId: "w",
+    logger: silentLogger,
+    clock: systemClock,
+    localClock: undefined,
+    held,
+  });
+}
+
 /** A Queryable that records statements and answers after `release()` is called. */
 function gatedDb() {
   const calls: unknown[][] = [];
@@ -33,15 +46,7 @@ test("completeThen: done(tag) runs after the write, completions during a write s
   const { db, calls, release } = gatedDb();
   const held = new HeldJobs();
   held.add(["1", "2", "3"]);
-  const completer = new Completer({
-    db,
-    schema: "s",
-    workerId: "w",
-    logger: silentLogger,
-    clock: systemClock,
-    localClock: undefined,
-    held,
-  });
+  const completer = completerOn(db, held);
   const done: string[] = [];
   const onDone = (tag: string) => void done.push(tag);
   completer.completeThen("1", onDone, "job-1");
@@ -65,14 +70,7 @@ test("completeThen: done(tag) runs after the write, completions during a write s
 
 test("completeThen: a throwing callback does not stop the others of its batch", async () => {
   const { db, release } = gatedDb();
-  const completer = new Completer({
-    db,
-    schema: "s",
-    workerId: "w",
-    logger: silentLogger,
-    clock: systemClock,
-    localClock: undefined,
-  });
+  const completer = completerOn(db);
   const done: number[] = [];
   completer.completeThen("0", (t: number) => void done.push(t), 0); // occupies the first write
   completer.completeThen("1", () => {

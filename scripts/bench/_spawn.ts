@@ -4,6 +4,25 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { WorkerChildConfig, WorkerChildResult } from "./_worker_child.ts";
+import type postgres from "postgres";
+import { graphileSystem, spoolSystem } from "./_systems.ts";
+
+/** Drop and recreate each system's schema, migrated by the system itself. */
+export async function freshSchemas(
+  admin: postgres.Sql,
+  url: string,
+  schemas: Record<"spool" | "graphile-worker", string>,
+  systems: readonly ("spool" | "graphile-worker")[],
+): Promise<void> {
+  for (const system of systems) {
+    await admin.unsafe(`drop schema if exists "${schemas[system]}" cascade`);
+    const sys = system === "spool"
+      ? spoolSystem(url, schemas[system], "bench_migrate")
+      : await graphileSystem(url, schemas[system], "bench_migrate");
+    await sys.migrate();
+    await sys.close();
+  }
+}
 
 /** A running worker child. */
 export interface WorkerProcess {

@@ -16,8 +16,8 @@ import postgres from "postgres";
 import { BackendCpu, sleep } from "./_measure.ts";
 import { Producer, specJson } from "./_producer.ts";
 import { fmt, log, median, parseArgs } from "./_report.ts";
-import { loadavg, spawnWorker, THIS_RUNTIME } from "./_spawn.ts";
-import { graphileSystem, type Mode, spoolSystem } from "./_systems.ts";
+import { freshSchemas, loadavg, spawnWorker, THIS_RUNTIME } from "./_spawn.ts";
+import type { Mode } from "./_systems.ts";
 
 type SystemName = "spool" | "graphile-worker";
 const args = parseArgs(process.argv.slice(2));
@@ -36,14 +36,7 @@ const abs = () => performance.timeOrigin + performance.now();
 const other = THIS_RUNTIME === "deno" ? "bun" : "deno";
 
 const admin = postgres(url, { max: 1, onnotice: () => {} });
-for (const system of systems) {
-  await admin.unsafe(`drop schema if exists "${schemas[system]}" cascade`);
-  const sys = system === "spool"
-    ? spoolSystem(url, schemas[system], "scale_migrate")
-    : await graphileSystem(url, schemas[system], "scale_migrate");
-  await sys.migrate();
-  await sys.close();
-}
+await freshSchemas(admin, url, schemas, systems);
 
 interface Row {
   system: SystemName;

@@ -20,8 +20,8 @@ import postgres from "postgres";
 import { BackendCpu, percentile, sleep } from "./_measure.ts";
 import { Producer, specJson } from "./_producer.ts";
 import { fmt, log, parseArgs } from "./_report.ts";
-import { loadavg, spawnWorker, THIS_RUNTIME } from "./_spawn.ts";
-import { graphileSystem, type Mode, spoolSystem } from "./_systems.ts";
+import { freshSchemas, loadavg, spawnWorker, THIS_RUNTIME } from "./_spawn.ts";
+import type { Mode } from "./_systems.ts";
 import { lineChart } from "./_svg.ts";
 
 type SystemName = "spool" | "graphile-worker";
@@ -43,14 +43,7 @@ const schemas: Record<SystemName, string> = {
 const abs = () => performance.timeOrigin + performance.now();
 
 const admin = postgres(url, { max: 1, onnotice: () => {} });
-for (const system of systems) {
-  await admin.unsafe(`drop schema if exists "${schemas[system]}" cascade`);
-  const sys = system === "spool"
-    ? spoolSystem(url, schemas[system], "sustain_migrate")
-    : await graphileSystem(url, schemas[system], "sustain_migrate");
-  await sys.migrate();
-  await sys.close();
-}
+await freshSchemas(admin, url, schemas, systems);
 
 interface Row {
   system: SystemName;
