@@ -36,7 +36,7 @@ export function runScript(script: string, argv: string[], isBun: boolean): Promi
   });
 }
 
-/** One benchmark child (child.ts) for `config`; repeated (up to 3 tries) if its worker was stopped from outside. */
+/** One benchmark child (child.ts) for `config`; repeated (up to 6 tries) if its worker was stopped from outside. */
 export async function runChild(config: ChildConfig, isBun: boolean): Promise<ChildResult> {
   let out = "";
   for (let attempt = 1;; attempt++) {
@@ -45,7 +45,8 @@ export async function runChild(config: ChildConfig, isBun: boolean): Promise<Chi
       break;
     } catch (error) {
       const why = /BENCH_INTERFERED (.*)/.exec(String(error))?.[1];
-      if (!why || attempt >= 3) throw error;
+      if (!why || attempt >= 6) throw error;
+      await new Promise((r) => setTimeout(r, 2000));
       log(`  (${config.system} ${config.mode}: ${why}; repeating the run)`);
     }
   }
