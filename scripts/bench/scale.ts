@@ -105,6 +105,9 @@ for (let round = 0; round < rounds; round++) {
     }
   }
 }
+for (const system of systems) {
+  await admin.unsafe(`drop schema if exists "${schemas[system]}" cascade`);
+}
 await admin.end();
 log("\nmedians: processes | system | jobs/s | client µs/job | PG µs/job");
 for (const n of counts) {

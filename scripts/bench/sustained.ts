@@ -156,6 +156,9 @@ for (const [k, rate] of rates.entries()) {
     );
   }
 }
+for (const system of systems) {
+  await admin.unsafe(`drop schema if exists "${schemas[system]}" cascade`);
+}
 await admin.end();
 
 log(
