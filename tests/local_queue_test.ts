@@ -57,7 +57,7 @@ function fakeJob(id: number, queueId: number | null = null): FetchedJob {
 }
 
 /** A LocalQueue over a scripted fetch; `available` is what the "database" holds. */
-function scripted(extra: Partial<LocalQueueConfig> = {}) {
+function scripted(extra: Partial<LocalQueueConfig> = {}, fetchDelayMs = -1) {
   const clock = new FakeClock(0);
   const fetches: number[] = [];
   const returned: string[] = [];
@@ -67,7 +67,8 @@ function scripted(extra: Partial<LocalQueueConfig> = {}) {
       fetches.push(count);
       const out = available.slice(0, count);
       available = available.slice(count);
-      return Promise.resolve(out);
+      if (fetchDelayMs < 0) return Promise.resolve(out);
+      return new Promise((r) => setTimeout(() => r(out), fetchDelayMs)); // a database round trip
     },
     handBack: (jobs) => {
       returned.push(...jobs.map((j) => j.id));
@@ -131,6 +132,55 @@ test("local queue fetches idle slots + size in one round trip and hands jobs out
   await flush();
   assert.ok(s.fetches.length >= 2, `refetched when low: ${s.fetches}`);
   await s.queue.stop();
+});
+
+/** Two slots that run every job at once, until the queue stops. */
+function fastSlots(queue: LocalQueue): Promise<void[]> {
+  const slot = async () => {
+    for (;;) {
+      const job = queue.takeNow() ?? await queue.take();
+      if (!job) return;
+      queue.started();
+      await new Promise((r) => setTimeout(r, 0));
+      queue.finished();
+      queue.release(1);
+    }
+  };
+  return Promise.all([slot(), slot()]);
+}
+
+test("the default local queue grows while slots run dry, and shrinks back once the backlog is drained", async () => {
+  const s = scripted({ size: 4, maxSize: 16 }, 20);
+  s.add(Array.from({ length: 400 }, (_, i) => fakeJob(i + 1)));
+  s.queue.start("continuous");
+  const slots = fastSlots(s.queue);
+  let grownTo = 0;
+  for (let i = 0; i < 400 && s.available > 0; i++) {
+    grownTo = Math.max(grownTo, s.queue.size);
+    await flush();
+  }
+  assert.equal(s.available, 0, "drained");
+  assert.equal(grownTo, 16, `grew to maxSize (fetches ${s.fetches})`);
+  assert.ok(Math.max(...s.fetches) > 4 + 2, `bigger batches: ${s.fetches}`);
+  for (let i = 0; i < 50 && s.queue.size !== 4; i++) await flush();
+  assert.equal(s.queue.size, 4, "back to size after a short fetch");
+  await s.queue.stop();
+  await slots;
+});
+
+test("a local queue without maxSize keeps its size", async () => {
+  const s = scripted({ size: 4 }, 20);
+  s.add(Array.from({ length: 200 }, (_, i) => fakeJob(i + 1)));
+  s.queue.start("continuous");
+  const slots = fastSlots(s.queue);
+  for (let i = 0; i < 400 && s.available > 0; i++) {
+    assert.equal(s.queue.size, 4);
+    await flush();
+  }
+  assert.equal(s.available, 0, "drained");
+  assert.ok(Math.max(...s.fetches) <= 4 + 2, `batches: ${s.fetches}`);
+  await s.queue.stop();
+  await slots;
 });
 
 test("local queue hands back jobs older than ttl without running them, then refetches when a slot frees", async () => {

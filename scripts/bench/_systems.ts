@@ -10,20 +10,48 @@ import { createWorkerUtils } from "../../src/utils/worker_utils.ts";
 import { silentLogger } from "../../src/logger.ts";
 import type { Plugin } from "../../src/hooks/types.ts";
 
-/** Worker settings of a benchmark mode. */
-export type Mode = "defaults" | "batched";
+/**
+ * Worker settings of a benchmark mode: `defaults` (only concurrency),
+ * `batched` (graphile-worker's perfTest settings, pool = concurrency + 1) and
+ * `queues` (batched, with 20 % of the jobs in 100 named queues).
+ */
+export type Mode = "defaults" | "batched" | "queues";
+
+/** The named queue of job `i` in mode `queues` (every fifth job, over 100 queues), else null. */
+export function queueOf(mode: Mode, i: number): string | null {
+  return mode === "queues" && i % 5 === 0 ? `q${(i / 5) % 100}` : null;
+}
+
+/** Pool size of a mode: graphile-worker's perfTest uses concurrency + 1; defaults keep 10. */
+export function poolSize(mode: Mode, concurrency: number): number | undefined {
+  return mode === "defaults" ? undefined : concurrency + 1;
+}
 
 /** What a benchmark child does with a system. */
 export interface BenchSystem {
   migrate(): Promise<void>;
-  /** Add jobs `{ i }` for i in [from, to) in one `addJobs` call. */
-  addJobs(from: number, to: number): Promise<void>;
+  /** Add jobs `{ i }` for i in [from, to) in one `addJobs` call, in the named queue `queueOf(i)`. */
+  addJobs(from: number, to: number, queueOf: (i: number) => string | null): Promise<void>;
   /** Add one job through `addJob`. */
   addJob(i: number): Promise<void>;
-  startWorker(concurrency: number, mode: Mode, onJob: (i: number) => void): Promise<void>;
+  /** `onJob(i, t)`: a job started; `t` is its payload's add time, when it has one. */
+  startWorker(
+    concurrency: number,
+    mode: Mode,
+    onJob: (i: number, t: number | undefined) => void,
+  ): Promise<void>;
   stopWorker(): Promise<void>;
+  /**
+   * Resolves if the running worker stops by itself (e.g. another process on the
+   * same database sent a breaking `worker:migrate` notification, which both
+   * systems obey database-wide); the run is then void and main.ts repeats it.
+   */
+  exited(): Promise<string>;
   close(): Promise<void>;
 }
+
+/** Exit code of a child whose worker was stopped from outside (main.ts reruns it). */
+export const INTERFERED_EXIT = 3;
 
 /** The batched mode of both systems: graphile-worker's perfTest preset. */
 export const BATCHED = {
@@ -45,11 +73,11 @@ export function spoolSystem(
   tag: string,
   plugins?: Plugin[],
 ): BenchSystem {
-  let onJob: (i: number) => void = () => {};
+  let onJob: (i: number, t: number | undefined) => void = () => {};
   const task = defineTask({
     identifier: "bench",
-    payload: z.object({ i: z.number() }),
-    run: (p) => onJob(p.i),
+    payload: z.object({ i: z.number(), t: z.number().optional() }),
+    run: (p) => onJob(p.i, p.t),
   });
   const utils = createWorkerUtils({
     database: withAppName(url, `${tag}_utils`),
@@ -63,9 +91,14 @@ export function spoolSystem(
     async migrate() {
       await utils.migrate();
     },
-    async addJobs(from, to) {
+    async addJobs(from, to, queueOf) {
       const jobs = [];
-      for (let i = from; i < to; i++) jobs.push({ payload: { i } });
+      for (let i = from; i < to; i++) {
+        const queueName = queueOf(i);
+        jobs.push(
+          queueName === null ? { payload: { i } } : { payload: { i }, options: { queueName } },
+        );
+      }
       await utils.addJobs(task, jobs);
     },
     async addJob(i) {
@@ -77,11 +110,12 @@ export function spoolSystem(
         database: withAppName(url, tag),
         schema,
         concurrency,
+        maxPoolSize: poolSize(mode, concurrency),
         tasks: [task],
         logger: silentLogger,
         noHandleSignals: true,
         plugins,
-        ...(mode === "batched"
+        ...(mode !== "defaults"
           ? {
             localQueue: {
               size: BATCHED.localQueue.size,
@@ -96,9 +130,18 @@ export function spoolSystem(
       running = worker.run();
     },
     async stopWorker() {
-      await worker?.stop();
+      const w = worker;
+      worker = undefined; // exited() ignores the stop we asked for
+      await w?.stop();
       await running;
-      worker = undefined;
+    },
+    exited() {
+      const w = worker;
+      return running!.then(() =>
+        new Promise<string>((resolve) => {
+          if (worker === w) resolve("the Spool worker stopped by itself");
+        })
+      );
     },
     async close() {
       await utils.release();
@@ -114,10 +157,11 @@ export async function graphileSystem(
 ): Promise<BenchSystem> {
   const gw = await import("graphile-worker");
   const logger = new gw.Logger(() => () => {});
-  let onJob: (i: number) => void = () => {};
+  let onJob: (i: number, t: number | undefined) => void = () => {};
   const taskList = {
     bench: (payload: unknown) => {
-      onJob((payload as { i: number }).i);
+      const p = payload as { i: number; t?: number };
+      onJob(p.i, p.t);
     },
   };
   const utils = await gw.makeWorkerUtils({
@@ -130,9 +174,12 @@ export async function graphileSystem(
     async migrate() {
       await utils.migrate();
     },
-    async addJobs(from, to) {
+    async addJobs(from, to, queueOf) {
       const specs = [];
-      for (let i = from; i < to; i++) specs.push({ identifier: "bench", payload: { i } });
+      for (let i = from; i < to; i++) {
+        const queueName = queueOf(i) ?? undefined;
+        specs.push({ identifier: "bench", payload: { i }, queueName });
+      }
       await utils.addJobs(specs);
     },
     async addJob(i) {
@@ -144,10 +191,11 @@ export async function graphileSystem(
         connectionString: withAppName(url, tag),
         schema,
         concurrency,
+        ...(poolSize(mode, concurrency) ? { maxPoolSize: poolSize(mode, concurrency) } : {}),
         noHandleSignals: true,
         logger,
         taskList,
-        ...(mode === "batched"
+        ...(mode !== "defaults"
           ? {
             preset: {
               worker: {
@@ -164,9 +212,22 @@ export async function graphileSystem(
       });
     },
     async stopWorker() {
-      await runner?.stop();
-      await runner?.promise;
+      const r = runner;
       runner = undefined;
+      try {
+        await r?.stop();
+      } catch {
+        // already stopped (see exited())
+      }
+      await r?.promise;
+    },
+    exited() {
+      const r = runner;
+      return r!.promise.then(() =>
+        new Promise<string>((resolve) => {
+          if (runner === r) resolve("graphile-worker stopped by itself");
+        })
+      );
     },
     async close() {
       await utils.release();

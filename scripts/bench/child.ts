@@ -8,21 +8,41 @@
 import process from "node:process";
 import { performance } from "node:perf_hooks";
 import { BackendCpu, clientCpuMicros, peakRssMiB, percentile, sleep } from "./_measure.ts";
-import { type BenchSystem, graphileSystem, type Mode, spoolSystem } from "./_systems.ts";
+import {
+  type BenchSystem,
+  graphileSystem,
+  INTERFERED_EXIT,
+  type Mode,
+  queueOf,
+  spoolSystem,
+} from "./_systems.ts";
+import { floorSystem } from "./_floor.ts";
 import type { OtelVariant } from "./_otel_variant.ts";
 
 /** What main.ts passes. */
 export interface ChildConfig {
-  system: "spool" | "graphile-worker";
+  system: "spool" | "graphile-worker" | "floor";
   mode: Mode;
   url: string;
   schema: string;
   jobs: number;
   batch: number;
   concurrency: number;
+  /** Samples per gap (0: no latency phase). */
   latencySamples: number;
   /** Spool only: run with the OTel plugin (see `otel.ts`). */
   otel?: OtelVariant;
+  /** Milliseconds between a sample's start and the next add (0 = back to back). */
+  latencyGaps: number[];
+}
+
+/** Latency figures of one gap, in ms. */
+export interface LatencyStats {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
 }
 
 /** What the child prints. */
@@ -35,7 +55,8 @@ export interface ChildResult {
   clientCpuUsPerJob: number;
   backendCpuUsPerJob: number | null;
   backends: number | null;
-  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  /** By gap (ms between samples), as a string key. */
+  latencyMs: Record<string, LatencyStats>;
   peakRssMiB: number | null;
   /** Set when the system stopped making progress (then the figures cover what it did). */
   stalled?: string;
@@ -49,12 +70,15 @@ function within<T>(p: Promise<T>, ms: number): Promise<T | "timeout"> {
 }
 
 const cfg = JSON.parse(process.argv[process.argv.length - 1]) as ChildConfig;
-const tag = `bench_${cfg.system === "spool" ? "spool" : "gw"}_${process.pid}`;
+const short = { "spool": "spool", "graphile-worker": "gw", "floor": "floor" }[cfg.system];
+const tag = `bench_${short}_${process.pid}`;
 const plugins = cfg.otel && cfg.otel !== "none"
   ? [(await import("./_otel_variant.ts")).otelVariant(cfg.otel)]
   : undefined;
 const sys: BenchSystem = cfg.system === "spool"
   ? spoolSystem(cfg.url, cfg.schema, tag, plugins)
+  : cfg.system === "floor"
+  ? await floorSystem(cfg.url, cfg.schema, tag)
   : await graphileSystem(cfg.url, cfg.schema, tag);
 const probe = new BackendCpu(cfg.url, tag);
 
@@ -66,7 +90,7 @@ await sys.migrate();
 // Insert.
 const t0 = performance.now();
 for (let from = 0; from < cfg.jobs; from += cfg.batch) {
-  await sys.addJobs(from, Math.min(cfg.jobs, from + cfg.batch));
+  await sys.addJobs(from, Math.min(cfg.jobs, from + cfg.batch), (i) => queueOf(cfg.mode, i));
 }
 const insertMs = performance.now() - t0;
 
@@ -80,6 +104,13 @@ await sys.startWorker(cfg.concurrency, cfg.mode, () => {
   if (seen === 0) firstStart = performance.now();
   if (++seen === cfg.jobs) allSeen();
 });
+/** The worker was stopped from outside: this run is void; main.ts repeats it. */
+function interfered(why: string): void {
+  // deno-lint-ignore no-console
+  console.log(`BENCH_INTERFERED ${why}`);
+  process.exit(INTERFERED_EXIT);
+}
+void sys.exited().then(interfered);
 let stalled: string | undefined;
 const deadline = Math.max(120_000, cfg.jobs * 10);
 if ((await within(allSeenP, deadline)) === "timeout") {
@@ -95,30 +126,45 @@ await within(sys.stopWorker(), 30_000);
 const processMs = processEnd - firstStart;
 const processed = seen;
 
-// Latency: add -> start, sequentially, concurrency 1.
-let onStart: (() => void) | undefined;
-await sys.startWorker(1, cfg.mode, () => onStart?.());
-const samples: number[] = [];
-const warmup = Math.min(20, cfg.latencySamples);
-for (let n = 0; n < cfg.latencySamples + warmup; n++) {
-  let b = 0;
-  const started = new Promise<void>((resolve) =>
-    onStart = () => {
-      b = performance.now();
-      resolve();
+// Latency: add -> start, sequentially, concurrency 1, for each gap between samples.
+const latencyMs: Record<string, LatencyStats> = {};
+if (cfg.latencySamples > 0) {
+  let onStart: (() => void) | undefined;
+  await sys.startWorker(1, cfg.mode, () => onStart?.());
+  void sys.exited().then(interfered);
+  for (const [g, gap] of cfg.latencyGaps.entries()) {
+    const samples: number[] = [];
+    // The first gap warms the worker up; the others need only settle into their rhythm.
+    const warmup = Math.min(g === 0 ? 20 : 2, cfg.latencySamples);
+    for (let n = 0; n < cfg.latencySamples + warmup; n++) {
+      let b = 0;
+      const started = new Promise<void>((resolve) =>
+        onStart = () => {
+          b = performance.now();
+          resolve();
+        }
+      );
+      const a = performance.now();
+      await sys.addJob(n);
+      if ((await within(started, 30_000)) === "timeout") {
+        stalled = (stalled ? stalled + "; " : "") + `latency sample ${n} did not start within 30 s`;
+        break;
+      }
+      if (n >= warmup) samples.push(b - a);
+      if (gap > 0) await sleep(gap);
+      else await new Promise((r) => setTimeout(r, 0)); // let the completion go out
     }
-  );
-  const a = performance.now();
-  await sys.addJob(n);
-  if ((await within(started, 30_000)) === "timeout") {
-    stalled = (stalled ? stalled + "; " : "") + `latency sample ${n} did not start within 30 s`;
-    break;
+    samples.sort((x, y) => x - y);
+    latencyMs[String(gap)] = {
+      p50: percentile(samples, 50),
+      p90: percentile(samples, 90),
+      p99: percentile(samples, 99),
+      max: samples[samples.length - 1],
+      mean: samples.reduce((sum, x) => sum + x, 0) / samples.length,
+    };
   }
-  if (n >= warmup) samples.push(b - a);
-  await sleep(1);
+  await within(sys.stopWorker(), 30_000);
 }
-await within(sys.stopWorker(), 30_000);
-samples.sort((x, y) => x - y);
 
 const result: ChildResult = {
   system: cfg.system,
@@ -129,13 +175,7 @@ const result: ChildResult = {
   clientCpuUsPerJob: (cpu1 - cpu0) / cfg.jobs,
   backendCpuUsPerJob: backend ? backend.micros / cfg.jobs : null,
   backends: backend ? backend.backends : null,
-  latencyMs: {
-    p50: percentile(samples, 50),
-    p90: percentile(samples, 90),
-    p99: percentile(samples, 99),
-    max: samples[samples.length - 1],
-    mean: samples.reduce((s, x) => s + x, 0) / samples.length,
-  },
+  latencyMs,
   peakRssMiB: peakRssMiB(),
   stalled,
 };

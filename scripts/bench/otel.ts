@@ -13,7 +13,7 @@ import process from "node:process";
 import { cpus } from "node:os";
 import postgres from "postgres";
 import type { ChildResult } from "./child.ts";
-import { runChild } from "./_run_child.ts";
+import { runChild } from "./_report.ts";
 import type { OtelVariant } from "./_otel_variant.ts";
 
 const args: Record<string, string> = {};
@@ -55,8 +55,9 @@ for (let round = 0; round < rounds; round++) {
       batch,
       concurrency: 24,
       latencySamples: 20,
+      latencyGaps: [0],
       otel,
-    });
+    }, isBun);
     results[otel].push(r);
     log(
       `  round ${round + 1} ${otel.padEnd(7)} insert ${fmt(r.insertJobsPerSec)}/s  ` +

@@ -13,6 +13,10 @@
  *
  * Commit: asynchronous (see `_async_commit.ts`).
  *
+ * Timestamps come back as epoch milliseconds (`float8`) and become `Date`s
+ * here: building a `Date` from a number is several times cheaper than the
+ * driver parsing a timestamp string, and a batch carries three per job.
+ *
  * @module
  */
 import type { Queryable } from "../driver/types.ts";
@@ -53,6 +57,9 @@ export interface FetchedJobRow {
 }
 
 const cache = new Map<string, string>();
+
+/** Epoch milliseconds of a timestamptz, truncated like a `Date` parsed from its text. */
+const ms = (column: string) => `floor(extract(epoch from ${column}) * 1000)::float8`;
 
 function fetchText(schema: string, withFlags: boolean, withNow: boolean): string {
   const cacheKey = `${withFlags ? "f" : ""}${withNow ? "n" : ""}/${schema}`;
@@ -103,8 +110,8 @@ cross join async_commit
 left join locked_queues on locked_queues.id = picked.job_queue_id
 where jobs.id = picked.id
 returning jobs.id, jobs.job_queue_id, locked_queues.queue_name, jobs.task_id, jobs.payload,
-  jobs.priority, jobs.run_at, jobs.attempts, jobs.max_attempts, jobs.key, jobs.flags,
-  jobs.created_at, jobs.locked_at`;
+  jobs.priority, ${ms("jobs.run_at")} as run_at, jobs.attempts, jobs.max_attempts, jobs.key,
+  jobs.flags, ${ms("jobs.created_at")} as created_at, ${ms("jobs.locked_at")} as locked_at`;
   cache.set(cacheKey, text);
   return text;
 }
@@ -123,15 +130,21 @@ export async function jobsFetch(
   const values: unknown[] = [params.workerId, [...params.taskIds], params.batchSize];
   if (withFlags) values.push([...params.forbiddenFlags!]);
   if (withNow) values.push(params.now);
-  const { rows } = await exec.query<FetchedJobRow>(
+  const { rows } = await exec.query<FetchedJobRow & { run_at: number }>(
     fetchText(params.schema, withFlags, withNow),
     values,
   );
   if (rows.length > 1) {
     rows.sort((a, b) =>
-      a.priority - b.priority || a.run_at.getTime() - b.run_at.getTime() ||
-      a.id.length - b.id.length || (a.id < b.id ? -1 : 1)
+      a.priority - b.priority || a.run_at - b.run_at || a.id.length - b.id.length ||
+      (a.id < b.id ? -1 : 1)
     );
   }
-  return rows;
+  const out = rows as unknown as FetchedJobRow[];
+  for (const row of rows as unknown as Record<"run_at" | "created_at" | "locked_at", unknown>[]) {
+    row.run_at = new Date(Number(row.run_at));
+    row.created_at = new Date(Number(row.created_at));
+    row.locked_at = new Date(Number(row.locked_at));
+  }
+  return out;
 }

@@ -39,8 +39,12 @@ export interface CompleterConfig {
 
 interface Pending<T, R> {
   item: T;
-  resolve: (result: R | undefined) => void;
+  // deno-lint-ignore no-explicit-any
+  done: (tag: any, result: R | undefined) => void;
+  tag: unknown;
 }
+
+const settle = <R>(resolve: (r: R | undefined) => void, result: R | undefined) => resolve(result);
 
 /** Tries for a write that fails for any other reason than a connection fault or a lost race. */
 const MAX_OTHER_TRIES = 5;
@@ -54,6 +58,7 @@ class Batcher<T, R> {
   #logger: Logger;
   #clock: Clock;
   #delayMs: number;
+  #settled: ((items: T[]) => void) | undefined;
   #abandon = new AbortController();
 
   constructor(
@@ -62,6 +67,8 @@ class Batcher<T, R> {
     logger: Logger,
     clock: Clock,
     delayMs = -1,
+    /** Called once per batch when its write settled (written or given up), before the items' callbacks. */
+    settled?: (items: T[]) => void,
   ) {
     this.#describe = describe;
     // A rejected batch statement is written again one job at a time (see _batch_fallback.ts).
@@ -69,13 +76,17 @@ class Batcher<T, R> {
     this.#logger = logger;
     this.#clock = clock;
     this.#delayMs = delayMs;
+    this.#settled = settled;
   }
 
   push(item: T): Promise<R | undefined> {
-    return new Promise((resolve) => {
-      this.#queue.push({ item, resolve });
-      this.#running ??= this.#drain();
-    });
+    return new Promise((resolve) => this.pushThen(item, settle<R>, resolve));
+  }
+
+  /** Like `push`, without a promise: `done(tag, result)` is called once the write settled. */
+  pushThen<U>(item: T, done: (tag: U, result: R | undefined) => void, tag: U): void {
+    this.#queue.push({ item, done, tag });
+    this.#running ??= this.#drain();
   }
 
   /** Resolves when everything pushed so far is written (or given up). */
@@ -97,7 +108,16 @@ class Batcher<T, R> {
         this.#queue = [];
         const items = batch.map((p) => p.item);
         const results = await this.#writeWithRetries(items);
-        for (const p of batch) p.resolve(results?.get(p.item));
+        this.#settled?.(items);
+        for (const p of batch) {
+          try {
+            p.done(p.tag, results?.get(p.item));
+          } catch (error) {
+            this.#logger.error(`A callback after a ${this.#describe} write threw`, {
+              error: String(error),
+            });
+          }
+        }
       }
     } finally {
       this.#running = undefined;
@@ -139,11 +159,9 @@ class Batcher<T, R> {
 export class Completer {
   #completes: Batcher<string, true>;
   #fails: Batcher<JobFailure, FailedJobRow>;
-  #held: CompleterConfig["held"];
   #clock: Clock;
 
   constructor(config: CompleterConfig) {
-    this.#held = config.held;
     this.#clock = config.clock;
     const { db, schema, workerId, logger, clock, localClock } = config;
     const { completeJobBatchDelay = -1, failJobBatchDelay = -1 } = config;
@@ -156,6 +174,7 @@ export class Completer {
       logger,
       clock,
       completeJobBatchDelay,
+      config.held && ((ids) => config.held!.release(ids)),
     );
     this.#fails = new Batcher<JobFailure, FailedJobRow>(
       "fail",
@@ -177,13 +196,21 @@ export class Completer {
       logger,
       clock,
       failJobBatchDelay,
+      config.held && ((failures) => config.held!.release(failures.map((f) => f.id))),
     );
   }
 
   /** Delete a completed job (and unlock its queue). */
   async complete(id: string): Promise<void> {
     await this.#completes.push(id);
-    this.#held?.release([id]);
+  }
+
+  /**
+   * `complete` for the hot path: no promise per job; `done(tag)` runs once the
+   * write settled (written, or given up and logged).
+   */
+  completeThen<U>(id: string, done: (tag: U) => void, tag: U): void {
+    this.#completes.pushThen(id, done, tag);
   }
 
   /**
@@ -191,9 +218,7 @@ export class Completer {
    * updated row, or `undefined` when the job was no longer locked by this worker.
    */
   async fail(failure: JobFailure): Promise<FailedJobRow | undefined> {
-    const row = await this.#fails.push(failure);
-    this.#held?.release([failure.id]);
-    return row;
+    return await this.#fails.push(failure);
   }
 
   /** Wait until every outcome handed in so far is written. */

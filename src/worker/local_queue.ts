@@ -22,6 +22,13 @@
  * notification that lands inside the delay is never left for the poll
  * interval: the fetch runs as soon as the delay ends.
  *
+ * Growing (the default queue only, `maxSize` > `size`): when a fetch comes
+ * back full while slots were waiting for it, the queue ran dry, so the batch
+ * was too small for how fast jobs finish: the size doubles, up to `maxSize`.
+ * A fetch that comes back short (the backlog is drained) sets it back to
+ * `size`. Slow jobs never leave slots waiting, so their queue stays small and
+ * holds few locks; a backlog of fast jobs is fetched in big batches.
+ *
  * TTL: jobs that wait in the local queue longer than `ttl` (all slots busy)
  * are handed back to the database without using an attempt; the queue then
  * fetches again only once a slot is free. Shutdown hands back every job that
@@ -62,6 +69,8 @@ export interface LocalQueueConfig {
   concurrency: number;
   pollInterval: number;
   size: number;
+  /** Largest size the queue may grow to (see the module doc); `size` when absent. */
+  maxSize?: number;
   ttl: number;
   refetchDelay: Required<RefetchDelayOptions> | undefined;
   clock: Clock;
@@ -107,10 +116,19 @@ export class LocalQueue {
   #delayCount = 0;
   #delayAbortAt = Infinity;
   #idleWaiters: Array<() => void> = [];
+  /** The current size: `size`, grown up to `maxSize` while slots run dry. */
+  #size: number;
+  #fetchedSinceStart = false;
 
   constructor(config: LocalQueueConfig) {
     this.#c = config;
     this.#random = config.random ?? Math.random;
+    this.#size = config.size;
+  }
+
+  /** The current local queue size (grows from `size` towards `maxSize`). */
+  get size(): number {
+    return this.#size;
   }
 
   /** Jobs locked by this worker and not yet released. */
@@ -132,10 +150,17 @@ export class LocalQueue {
   start(mode: "continuous" | "once"): void {
     this.#mode = mode;
     this.#maybeMore = true;
+    this.#size = this.#c.size;
+    this.#fetchedSinceStart = false;
     this.#expired = false;
     this.#onceFailed = false;
     this.#onceError = undefined;
     this.#maybeFetch();
+  }
+
+  /** A queued job right away, or `undefined` when none is queued (then use `take`). */
+  takeNow(): FetchedJob | undefined {
+    return this.#head < this.#jobs.length ? this.#shift() : undefined;
   }
 
   /** The next job for a slot; `undefined` once the queue is stopping. */
@@ -263,7 +288,8 @@ export class LocalQueue {
     const mode = this.#mode;
     if (mode !== "continuous" && mode !== "once") return;
     if (!this.#maybeMore || this.#expired || this.#onceFailed || this.#cancelDelay) return;
-    const { concurrency, size } = this.#c;
+    const { concurrency } = this.#c;
+    const size = this.#size;
     const maxInFlight = size > 0 ? 2 : 1;
     const maxHeld = 2 * (concurrency + size);
     const minBatch = size > 0 ? Math.ceil(size / 2) : 1;
@@ -313,10 +339,16 @@ export class LocalQueue {
       if (n > 0) await this.#giveBack(jobs, "shutdown");
       return;
     }
+    // Slots waited for this fetch (not the first one after start, when all of them wait).
+    const ranDry = this.#fetchedSinceStart && this.#waiters.length > 0;
+    this.#fetchedSinceStart = true;
     if (n > 0) this.#receive(jobs);
     if (n >= count) {
       this.#maybeMore = true;
+      const max = this.#c.maxSize ?? this.#c.size;
+      if (ranDry && this.#size < max) this.#size = Math.min(max, 2 * this.#size);
     } else {
+      this.#size = this.#c.size;
       if (this.#epoch === epoch) this.#maybeMore = false;
       const delay = this.#c.refetchDelay;
       if (delay && n <= delay.threshold && !this.#cancelDelay) this.#startDelay(delay);

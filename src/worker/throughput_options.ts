@@ -12,6 +12,8 @@ import type { LocalQueueOptions, RefetchDelayOptions } from "./local_queue.ts";
 export interface ResolvedThroughputOptions {
   localQueue: {
     size: number;
+    /** Largest size the queue may grow to; above `size` only for the default queue. */
+    maxSize: number;
     ttl: number;
     refetchDelay: Required<RefetchDelayOptions> | undefined;
   };
@@ -25,6 +27,9 @@ export interface ResolvedThroughputOptions {
 export function defaultLocalQueueSize(concurrency: number): number {
   return Math.min(500, Math.max(4, 4 * concurrency));
 }
+
+/** The default local queue grows up to this many jobs while slots run dry. */
+export const DEFAULT_LOCAL_QUEUE_MAX_SIZE = 500;
 
 /** Default milliseconds a fetched job may wait in the local queue. */
 export const DEFAULT_LOCAL_QUEUE_TTL = 60_000;
@@ -85,11 +90,14 @@ export function resolveThroughputOptions(
 ): ResolvedThroughputOptions {
   const lq = o.localQueue;
   const size = lq === false ? 0 : lq?.size ?? defaultLocalQueueSize(concurrency);
+  // Only the default queue grows: a size the user chose is kept.
+  const maxSize = lq === undefined ? Math.max(size, DEFAULT_LOCAL_QUEUE_MAX_SIZE) : size;
   // (after zod, `false` arrives as `{ size: 0 }`; both are handled)
   const rd = lq ? lq.refetchDelay : undefined;
   return {
     localQueue: {
       size,
+      maxSize,
       ttl: (lq ? lq.ttl : undefined) ?? DEFAULT_LOCAL_QUEUE_TTL,
       refetchDelay: rd
         ? {
