@@ -16,6 +16,7 @@ import {
   setupDb,
   type TestDb,
   waitFor,
+  withDeadline,
 } from "./fixtures/worker_helpers.ts";
 import { detectRuntime } from "../src/runtime/detect.ts";
 import { createWorker } from "../src/worker/create_worker.ts";
@@ -112,19 +113,14 @@ test("kill -9 with recovery on: another worker runs the job within threshold + s
   });
   const running = worker.run();
   try {
-    const result = await Promise.race([
-      ran.promise,
-      new Promise<never>((_, reject) =>
-        setTimeout(async () => {
-          const state = JSON.stringify({
-            jobs: await db.jobs(),
-            workers: await db.sql.unsafe(`select * from ${db.s}._private_workers`),
-            log: logger.lines,
-          });
-          reject(new Error(`the job was not recovered within 15 s: ${state}`));
-        }, 15_000)
-      ),
-    ]);
+    const result = await withDeadline(ran.promise, 15_000, async () => {
+      const state = JSON.stringify({
+        jobs: await db.jobs(),
+        workers: await db.sql.unsafe(`select * from ${db.s}._private_workers`),
+        log: logger.lines,
+      });
+      return new Error(`the job was not recovered within 15 s: ${state}`);
+    });
     const elapsed = result.at - killedAt;
     // Stale after 1 s without a heartbeat, then at most one sweep interval (±10 %), plus the
     // child's last heartbeat age, fetch and scheduling slack.
