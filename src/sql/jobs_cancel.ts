@@ -66,8 +66,9 @@ function cancelText(schema: string): string {
   )::text) as sent
   from targets t where t.locked_by is not null group by t.locked_by
 )
-select array(select id::text from failed order by id) as failed,
-  array(select t.id::text from targets t where t.locked_by is not null order by t.id) as notified,
+select array_to_string(array(select id from failed order by id), ',') as failed,
+  array_to_string(array(select t.id from targets t where t.locked_by is not null order by t.id), ',')
+    as notified,
   (select count(*) from notified)::int as workers`;
   cancelCache.set(schema, text);
   return text;
@@ -78,7 +79,9 @@ export async function jobsCancel(
   exec: Queryable,
   params: JobsCancelParams,
 ): Promise<JobsCancelRow> {
-  const { rows } = await exec.query<JobsCancelRow & { workers: number }>(
+  // Ids come back as comma-joined text: a text[] column is only parsed once postgres.js has
+  // looked up the server's array types, which a fresh pool may not have done yet.
+  const { rows } = await exec.query<{ failed: string; notified: string; workers: number }>(
     cancelText(params.schema),
     [
       params.ids.join(","), // ids are checked numeric strings; text avoids array typing
@@ -88,7 +91,8 @@ export async function jobsCancel(
       CANCEL_CHANNEL,
     ],
   );
-  return { failed: rows[0]?.failed ?? [], notified: rows[0]?.notified ?? [] };
+  const ids = (joined: string | undefined) => joined ? joined.split(",") : [];
+  return { failed: ids(rows[0]?.failed), notified: ids(rows[0]?.notified) };
 }
 
 /** A job permanently failed by {@linkcode jobCancelRunning}. */
