@@ -27,7 +27,9 @@ const run = new Deno.Command(Deno.execPath(), {
   stdout: "null",
   stderr: "piped",
 }).outputSync();
-const output = new TextDecoder().decode(run.stderr);
+// Colour codes can appear even with NO_COLOR (FORCE_COLOR in the environment wins): strip them.
+// deno-lint-ignore no-control-regex
+const output = new TextDecoder().decode(run.stderr).replace(/\x1b\[[0-9;]*m/g, "");
 const { problems, dependencyRefs } = sortDiagnostics(output, isOwnLine);
 const ignored = dependencyRefs.length
   ? ` (${dependencyRefs.length} references to dependency types)`

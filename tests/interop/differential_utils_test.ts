@@ -411,5 +411,4 @@ test(
       }
     });
   },
-  { retry: 1 },
-); // Bun only: a rare CONNECTION_ENDED under full-suite load, under investigation
+);

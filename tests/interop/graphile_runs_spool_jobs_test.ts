@@ -295,4 +295,4 @@ test("interop: graphile-worker runs every kind of job Spool adds", async () => {
       "graphile-worker logged errors",
     );
   });
-}, { retry: 1 }); // Bun only: see the note in tests/_harness.ts (a rare CONNECTION_ENDED, under investigation)
+});
