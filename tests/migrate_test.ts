@@ -42,7 +42,7 @@ test("migrate: fresh schema gets all migrations, breaking flags, and worker:migr
     onNotify: (payload) => notes.push(JSON.parse(payload)),
   });
   try {
-    assert.equal(HIGHEST_KNOWN_MIGRATION, 23);
+    assert.equal(HIGHEST_KNOWN_MIGRATION, 24);
     assert.deepEqual([...BREAKING_MIGRATIONS], [1, 3, 11, 13, 14, 16, 19]);
     const result = await migrate(driver, { schema });
     assert.deepEqual(result.applied, ALL_IDS);
