@@ -60,7 +60,7 @@ async function setup(): Promise<{ origin: string; browser: Browser }> {
       ],
     },
   });
-  server = serveOnLoopback(admin.fetch);
+  server = await serveOnLoopback(admin.fetch);
   browser = await launchChromium();
   mkdirSync(SHOTS, { recursive: true });
   return { origin: server.origin, browser };

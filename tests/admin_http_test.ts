@@ -4,10 +4,11 @@
  * auth and CSRF matrices, basePath, bad input (a 4xx envelope, nothing
  * changed), hidden internals, the audit hook, and a real port.
  */
+import { serveOnLoopback } from "./fixtures/http_serve.ts";
 import assert from "node:assert/strict";
 import { test } from "./_harness.ts";
 import { databaseUrl } from "./_db.ts";
-import { type Admin, type AdminActionEvent, createAdmin } from "../src/admin/mod.ts";
+import { type AdminActionEvent, createAdmin } from "../src/admin/mod.ts";
 import { ValidationError } from "../src/errors.ts";
 import { HIGHEST_KNOWN_MIGRATION } from "../src/migrate/migrate.ts";
 import { createWorkerUtils } from "../src/utils/worker_utils.ts";
@@ -641,49 +642,28 @@ test("admin onAction: who did what to which ids, with the result", async () => {
   await db.sql.unsafe(`delete from ${db.s}._private_jobs`);
 });
 
-type Server = { url: string; stop(): Promise<void> };
-
-function serve(handler: Admin["fetch"]): Promise<Server> {
-  const g = globalThis as Record<string, any>;
-  if (typeof g.Bun === "object") {
-    const server = g.Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: handler });
-    return Promise.resolve({
-      url: `http://127.0.0.1:${server.port}`,
-      stop: async () => void await server.stop(true),
-    });
-  }
-  return new Promise((resolve) => {
-    const server = Deno.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      onListen: ({ port }) =>
-        resolve({ url: `http://127.0.0.1:${port}`, stop: () => server.shutdown() }),
-    }, handler);
-  });
-}
-
 test("admin on a real 127.0.0.1 port (Deno.serve / Bun.serve)", async () => {
-  const server = await serve(admin.fetch);
+  const server = await serveOnLoopback(admin.fetch);
   try {
     const auth = { authorization: `Bearer ${TOKEN}` };
-    const session = await fetch(`${server.url}/api/session`, { headers: auth });
+    const session = await fetch(`${server.origin}/api/session`, { headers: auth });
     assert.equal(session.status, 200);
     checkSecurityHeaders(session);
     assert.equal((await session.json()).actor, "ci");
-    const added = await fetch(`${server.url}/api/jobs`, {
+    const added = await fetch(`${server.origin}/api/jobs`, {
       method: "POST",
       headers: {
         ...auth,
         "content-type": "application/json",
         "x-spool-request": "1",
-        origin: server.url,
+        origin: server.origin,
       },
       body: JSON.stringify({ taskIdentifier: "served", payload: { a: 1 }, priority: 3 }),
     });
     assert.equal(added.status, 201);
     const job = await added.json();
     assert.equal(job.priority, 3);
-    const cross = await fetch(`${server.url}/api/jobs`, {
+    const cross = await fetch(`${server.origin}/api/jobs`, {
       method: "POST",
       headers: {
         ...auth,
@@ -695,11 +675,11 @@ test("admin on a real 127.0.0.1 port (Deno.serve / Bun.serve)", async () => {
     });
     assert.equal(cross.status, 403);
     assert.equal((await cross.json()).error.code, "csrf");
-    const none = await fetch(`${server.url}/api/jobs/${job.id}`);
+    const none = await fetch(`${server.origin}/api/jobs/${job.id}`);
     assert.equal(none.status, 401);
     await none.body?.cancel();
   } finally {
-    await server.stop();
+    await server.close();
     await db.sql.unsafe(`delete from ${db.s}._private_jobs`);
   }
 });
