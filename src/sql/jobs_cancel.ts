@@ -18,6 +18,7 @@
  */
 import type { Queryable } from "../driver/types.ts";
 import { quoteIdent } from "./ident.ts";
+import { queueUnlockSql } from "./_queue_unlock.ts";
 
 /** Channel of cancel requests for running jobs (Spool's own; graphile-worker ignores it). */
 export const CANCEL_CHANNEL = "spool:cancel";
@@ -116,10 +117,7 @@ function runningText(schema: string): string {
   where jobs.id = $2::bigint and jobs.locked_by = $1::text
   returning jobs.id, jobs.job_queue_id, jobs.attempts, jobs.max_attempts, jobs.run_at
 ), unlocked as (
-  update ${s}._private_job_queues as queues
-  set locked_by = null, locked_at = null
-  from failed
-  where queues.id = failed.job_queue_id and queues.locked_by = $1::text
+  ${queueUnlockSql(s, "failed")}
 )
 select id::text as id, attempts, max_attempts, run_at from failed`;
   runningCache.set(schema, text);

@@ -13,6 +13,7 @@
  */
 import type { Queryable } from "../driver/types.ts";
 import { quoteIdent } from "./ident.ts";
+import { queueUnlockSql } from "./_queue_unlock.ts";
 import { ASYNC_COMMIT_CTE } from "./_async_commit.ts";
 
 /** Parameters of {@linkcode jobsComplete}. */
@@ -37,10 +38,7 @@ function completeText(schema: string): string {
   where jobs.id = any($2::bigint[])
   returning jobs.job_queue_id
 )
-update ${s}._private_job_queues as queues
-set locked_by = null, locked_at = null
-from done
-where queues.id = done.job_queue_id and queues.locked_by = $1::text`;
+${queueUnlockSql(s, "done")}`;
   cache.set(schema, text);
   return text;
 }

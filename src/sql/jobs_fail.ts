@@ -20,6 +20,7 @@
  */
 import type { Queryable } from "../driver/types.ts";
 import { quoteIdent } from "./ident.ts";
+import { queueUnlockSql } from "./_queue_unlock.ts";
 
 /** One failed job. */
 export interface JobFailure {
@@ -77,10 +78,7 @@ function failText(schema: string, withNow: boolean): string {
   where jobs.id = failures.id and jobs.locked_by = $1::text
   returning jobs.id, jobs.job_queue_id, jobs.attempts, jobs.max_attempts, jobs.run_at
 ), unlocked as (
-  update ${s}._private_job_queues as queues
-  set locked_by = null, locked_at = null
-  from failed
-  where queues.id = failed.job_queue_id and queues.locked_by = $1::text
+  ${queueUnlockSql(s, "failed")}
 )
 select id, attempts, max_attempts, run_at from failed`;
   cache.set(cacheKey, text);

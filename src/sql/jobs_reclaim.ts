@@ -16,6 +16,7 @@
  */
 import type { Queryable } from "../driver/types.ts";
 import { quoteIdent } from "./ident.ts";
+import { queueUnlockSql } from "./_queue_unlock.ts";
 
 /** Parameters of {@linkcode jobsReclaim}. */
 export interface JobsReclaimParams {
@@ -37,10 +38,7 @@ export async function jobsReclaim(exec: Queryable, params: JobsReclaimParams): P
   where jobs.locked_by = $1::text and jobs.id <> all($2::bigint[])
   returning jobs.id, jobs.job_queue_id
 ), unlocked as (
-  update ${s}._private_job_queues as queues
-  set locked_by = null, locked_at = null
-  from reclaimed
-  where queues.id = reclaimed.job_queue_id and queues.locked_by = $1::text
+  ${queueUnlockSql(s, "reclaimed")}
 )
 select id::text as id from reclaimed order by id`,
     [params.workerId, [...params.knownIds]],

@@ -11,6 +11,7 @@
  */
 import type { Queryable } from "../driver/types.ts";
 import { quoteIdent } from "./ident.ts";
+import { queueUnlockSql } from "./_queue_unlock.ts";
 
 /** Parameters of {@linkcode jobsReturn}. */
 export interface JobsReturnParams {
@@ -47,10 +48,7 @@ function returnText(schema: string, withNow: boolean): string {
   where jobs.id = any($2::bigint[]) and jobs.locked_by = $1::text
   returning jobs.id, jobs.job_queue_id
 ), unlocked as (
-  update ${s}._private_job_queues as queues
-  set locked_by = null, locked_at = null
-  from returned
-  where queues.id = returned.job_queue_id and queues.locked_by = $1::text
+  ${queueUnlockSql(s, "returned")}
 )
 select count(*)::int as count from returned`;
   cache.set(cacheKey, text);
