@@ -1,5 +1,6 @@
 /** Test database helpers: one schema per test file, a fresh admin connection. */
 import postgres from "postgres";
+import { arrayTypes } from "../src/driver/_pg_array.ts";
 
 /** The server the tests use; scripts/test.ts sets DATABASE_URL. */
 export function databaseUrl(): string {
@@ -10,9 +11,18 @@ export function databaseUrl(): string {
   return env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 }
 
-/** A postgres.js client for test setup and inspection. Close it with `.end()`. */
+/**
+ * A postgres.js client for test setup and inspection. Close it with `.end()`.
+ * Like Spool's own pools it skips postgres.js's array-type lookup, whose dropped
+ * promise would fail a test whose server restarts during that lookup.
+ */
 export function adminSql(max = 2): postgres.Sql {
-  return postgres(databaseUrl(), { max, onnotice: () => {} });
+  return postgres(databaseUrl(), {
+    max,
+    onnotice: () => {},
+    fetch_types: false,
+    types: arrayTypes(),
+  }) as unknown as postgres.Sql;
 }
 
 let counter = 0;

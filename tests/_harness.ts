@@ -13,13 +13,6 @@ export interface TestOptions {
   ignore?: boolean;
   /** Milliseconds before the test fails (Bun only; Deno has no per-test timeout). */
   timeout?: number;
-  /**
-   * Bun only: run a failed test again up to this many times. For fault-injection tests
-   * that can trip postgres.js 3.4.9's dropped array-type lookup promise (see
-   * src/driver/_pg_fetch_types_guard.ts): `bun test` fails the running test on any
-   * unhandled rejection and ignores process listeners, so the guard cannot help there.
-   */
-  retry?: number;
 }
 
 const DEFAULT_TIMEOUT = 120_000;
@@ -27,7 +20,7 @@ const DEFAULT_TIMEOUT = 120_000;
 type BunTest = (
   name: string,
   fn: TestFn,
-  options?: number | { timeout?: number; retry?: number },
+  options?: number | { timeout?: number },
 ) => void;
 type BunTestModule = { test: BunTest & { skip: BunTest } };
 
@@ -44,10 +37,7 @@ export function test(name: string, fn: TestFn, options: TestOptions = {}): void 
   if (bunTest) {
     if (options.ignore) bunTest.test.skip(name, fn);
     else {
-      bunTest.test(name, fn, {
-        timeout: options.timeout ?? DEFAULT_TIMEOUT,
-        retry: options.retry ?? 0,
-      });
+      bunTest.test(name, fn, { timeout: options.timeout ?? DEFAULT_TIMEOUT });
     }
     return;
   }

@@ -65,8 +65,7 @@ async function runThrough(
 ): Promise<RunStats> {
   await db.sql.unsafe(`delete from ${db.s}._private_jobs`);
   await db.sql.unsafe(`delete from ${db.s}._private_workers`);
-  // A task identifier of this run only: workers of an earlier, aborted attempt (a retry
-  // under bun test) may still be running and must not take these jobs.
+  // A task identifier of this run only: no other run's workers may take these jobs.
   const identifier = `fault_job_${Math.random().toString(36).slice(2, 8)}`;
   await db.sql.unsafe(
     `select count(*) from ${db.s}.add_jobs(array(
@@ -181,11 +180,9 @@ async function runThrough(
   return stats;
 }
 
-// A backend terminated while postgres.js looks up array types on a new connection used to
-// surface as an unhandled 57P01 rejection (postgres.js drops that promise); the driver's
-// guard (src/driver/_pg_fetch_types_guard.ts) now marks exactly those as handled, so no
-// unhandled rejection is tolerated here. Under `bun test` the guard's process listener is
-// ignored, so the two fault tests may run once more there (`retry`, Bun only).
+// A backend terminated while postgres.js looked up array types on a new connection used to
+// surface as an unhandled 57P01 rejection (postgres.js drops that promise). Spool's pools and
+// the tests' own clients skip that lookup (src/driver/_pg_array.ts), so no test here retries.
 
 function reRuns(stats: RunStats): number[] {
   return [...stats.runs].filter(([, n]) => n > 1).map(([i]) => i);
@@ -217,7 +214,6 @@ test(
     // Only jobs a worker held can run again; each worker holds at most its slots plus its local queue.
     assert.ok(again.length <= WORKERS * (CONCURRENCY + 500), `${again.length} re-runs`);
   },
-  { retry: 1 },
 );
 
 const restart = restartSupport();
@@ -255,7 +251,7 @@ test(
       assert.ok(inFlight.has(String(i)), `job ${i} re-ran but was not in flight`);
     }
   },
-  { ignore: !restart.ok, timeout: 90_000, retry: 1 },
+  { ignore: !restart.ok, timeout: 90_000 },
 );
 
 function restartSupport(): { ok: boolean; why?: string; version?: string } {

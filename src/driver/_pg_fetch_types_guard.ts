@@ -10,7 +10,9 @@
  * reconnects, and the query that was waiting for the connection gets the error
  * itself (Spool retries it like any other connection error).
  *
- * While a postgres.js driver is open, this guard marks exactly those
+ * Pools Spool opens skip the lookup (`fetch_types: false`, see `_pg_array.ts`);
+ * a user's own `postgres()` client may still run it. While a postgres.js
+ * driver is open, this guard marks exactly those
  * rejections as handled: the reason must carry the lookup's own statement
  * text (postgres.js attaches it as `query`). Every other unhandled rejection
  * keeps the runtime's default behaviour.

@@ -12,6 +12,7 @@ import { rollbackIfOpen } from "./_rollback.ts";
 import { lastResult, normaliseRows } from "./_rows.ts";
 import { type ListenerHooks, supervisedListen } from "./_pg_listener.ts";
 import { holdFetchTypesGuard } from "./_pg_fetch_types_guard.ts";
+import { arrayParamsAsLiterals, arrayTypes } from "./_pg_array.ts";
 import { ValidationError } from "../errors.ts";
 // The driver seam's types, so this entry point documents what it returns.
 export type * from "./types.ts";
@@ -51,7 +52,9 @@ function wrap(sql: PostgresJsQueryable, prepare = false): Queryable {
     async query<R>(text: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
       // Parameterless text may hold several statements (migrations), which cannot be prepared.
       const rows = lastResult(
-        await sql.unsafe(text, params as unknown[], { prepare: prepare && params.length > 0 }),
+        await sql.unsafe(text, arrayParamsAsLiterals(params), {
+          prepare: prepare && params.length > 0,
+        }),
       );
       return { rows: normaliseRows<R>(rows), rowCount: rows.count ?? rows.length };
     },
@@ -117,10 +120,17 @@ export function postgresJs(
   const owned = typeof urlOrClient === "string";
   if (!owned) checkClient(urlOrClient);
   const sql: PostgresJsClient = typeof urlOrClient === "string"
-    ? postgres(urlOrClient, { max: options.max ?? 10, onnotice: () => {}, ...options.options })
+    ? postgres(urlOrClient, {
+      max: options.max ?? 10,
+      onnotice: () => {},
+      // No per-connection array-type lookup: its promise is dropped (see _pg_array.ts).
+      fetch_types: false,
+      ...options.options,
+      types: { ...arrayTypes(), ...options.options?.types },
+    })
     : urlOrClient;
   const subscriptions = new Set<Subscription>();
-  // postgres.js drops the promise of its per-connection type lookup (see the guard's notes).
+  // A user's client may still look types up (see the guard's notes).
   const releaseGuard = holdFetchTypesGuard();
   const connectListener = (hooks: ListenerHooks) => {
     const dedicated = {
