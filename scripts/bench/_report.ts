@@ -111,6 +111,8 @@ export function summaryTable(
   const metrics: Metric[] = [
     { label: "process jobs/s", get: (r) => r.processJobsPerSec },
     { label: "insert jobs/s", get: (r) => r.insertJobsPerSec },
+    // A second, warm insert: Spool's no-rows addJobsFast against graphile-worker's addJobs.
+    { label: "warm insert jobs/s (S: fast)", get: (r) => r.insertFastJobsPerSec },
     { label: "client CPU µs/job", get: (r) => r.clientCpuUsPerJob },
     { label: "PG backend CPU µs/job", get: (r) => r.backendCpuUsPerJob },
     { label: "peak RSS MiB", get: (r) => r.peakRssMiB },

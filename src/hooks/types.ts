@@ -200,7 +200,10 @@ export type BeforeJobScheduleContext =
   | {
     /** Added through WorkerUtils (or a task's `ctx.addJob…`). */
     source: "add";
-    /** The add call: `addJob`, `addRawJob`, `addJobs`, `addRawJobs` or `addBatchJob`. */
+    /**
+     * The add call: `addJob`, `addRawJob`, `addJobs`, `addRawJobs`, `addJobsFast`,
+     * `addRawJobsFast` or `addBatchJob`.
+     */
     method: string;
     /** Task identifier. */
     identifier: string;

@@ -44,7 +44,12 @@ interface CallState {
   send?: { span: Span; carrier: TraceCarrier | undefined };
 }
 
-const BULK: ReadonlySet<string> = new Set(["addJobs", "addRawJobs"]);
+const BULK: ReadonlySet<string> = new Set([
+  "addJobs",
+  "addRawJobs",
+  "addJobsFast",
+  "addRawJobsFast",
+]);
 
 function countBy(identifiers: Iterable<string>): Map<string, number> {
   const m = new Map<string, number>();

@@ -72,23 +72,15 @@ function specJson(job: NormalizedJob): string {
     }}`;
 }
 
-/** The result of {@linkcode jobsAdd}: rows in input order; `null` where no row came back. */
-export type JobsAddResult = (JobRow | null)[];
-
 /**
- * Add many jobs in ONE statement: `<schema>.add_jobs(job_spec[], preserve_run_at)`,
- * called twice in that statement when the batch mixes `preserve_run_at` keys with
- * other jobs (the function takes one flag per call). Jobs must already be
- * checked by `normalizeJobBatch` (no unsafe_dedupe, no key twice).
+ * The `add_jobs` calls for a batch: group 0 is `add_jobs(…, false)`, group 1
+ * the keyed jobs in `preserve_run_at` mode (the function takes one flag per call).
  */
-export async function jobsAdd(
-  q: Queryable,
+function addJobsCalls(
   schema: string,
   jobs: readonly NormalizedJob[],
-): Promise<JobsAddResult> {
-  if (jobs.length === 0) return [];
+): { groupOf: number[]; params: string[]; calls: string[] } {
   const s = quoteIdent(schema);
-  // Group 0: add_jobs(..., false); group 1: keyed jobs in preserve_run_at mode.
   const groups: number[][] = [[], []];
   const groupOf = jobs.map((job, i) => {
     const grp = job.jobKey !== null && job.jobKeyMode === "preserve_run_at" ? 1 : 0;
@@ -107,6 +99,44 @@ export async function jobsAdd(
        ) with ordinality j`,
     );
   });
+  return { groupOf, params, calls };
+}
+
+/**
+ * Add many jobs like {@linkcode jobsAdd}, returning only how many rows the
+ * calls returned: no row travels back, nothing is joined or mapped.
+ */
+export async function jobsAddCount(
+  q: Queryable,
+  schema: string,
+  jobs: readonly NormalizedJob[],
+): Promise<number> {
+  if (jobs.length === 0) return 0;
+  const { params, calls } = addJobsCalls(schema, jobs);
+  const { rows } = await q.query<{ n: number }>(
+    `with added as (${calls.join("\nunion all\n")})
+     select count(*)::int as n from added where added.id is not null`,
+    params,
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** The result of {@linkcode jobsAdd}: rows in input order; `null` where no row came back. */
+export type JobsAddResult = (JobRow | null)[];
+
+/**
+ * Add many jobs in ONE statement: `<schema>.add_jobs(job_spec[], preserve_run_at)`,
+ * called twice in that statement when the batch mixes `preserve_run_at` keys with
+ * other jobs (the function takes one flag per call). Jobs must already be
+ * checked by `normalizeJobBatch` (no unsafe_dedupe, no key twice).
+ */
+export async function jobsAdd(
+  q: Queryable,
+  schema: string,
+  jobs: readonly NormalizedJob[],
+): Promise<JobsAddResult> {
+  if (jobs.length === 0) return [];
+  const { groupOf, params, calls } = addJobsCalls(schema, jobs);
   const { rows } = await q.query<AddedRow & { grp: number }>(
     `with added as (${calls.join("\nunion all\n")})
      select added.grp, ${jobRowColumns("added", "added.payload::text as payload_text")}

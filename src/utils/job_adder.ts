@@ -7,7 +7,7 @@
 import type { Queryable } from "../driver/types.ts";
 import { errorSqlState } from "../driver/_sqlstate.ts";
 import { DatabaseError, SpoolError, ValidationError } from "../errors.ts";
-import { jobAdd, jobsAdd } from "../sql/jobs_add.ts";
+import { jobAdd, jobsAdd, jobsAddCount } from "../sql/jobs_add.ts";
 import { jobFromRow } from "../sql/job_row.ts";
 import type { BatchTaskDefinition, TaskDefinition, TaskJobDefaults } from "../task/types.ts";
 import { checkBatchItemsForAdd, checkBatchTask } from "./_batch_items.ts";
@@ -119,6 +119,34 @@ export function createJobAdder(
     return rows.map((r) => jobFromRow(r!));
   }
 
+  /** The fast bulk path: a count comes back, no rows (hooks need the jobs: full path then). */
+  async function insertCount(inputs: JobInput[], what: string): Promise<number> {
+    if (hooks) return (await many(inputs, what)).length;
+    const jobs = normalizeJobBatch(inputs);
+    if (jobs.length === 0) return 0;
+    const q = await queryable();
+    const n = await dbCall(what, schema, () => jobsAddCount(q, schema, jobs));
+    if (n !== jobs.length) throw new DatabaseError(`${NO_ROW} (${jobs.length - n} of the jobs)`);
+    return n;
+  }
+
+  const typedInputs = <P>(
+    task: TaskDefinition<P>,
+    jobs: ReadonlyArray<{ payload: P; options?: JobOptions }>,
+  ): JobInput[] => {
+    const t = checkTask(task);
+    return checkArray(jobs, "jobs").map((item, i) => {
+      const it = checkItem(item, `jobs[${i}]`, TYPED_KEYS);
+      const options = withTaskDefaults(t, it.options);
+      return { identifier: t.identifier, payload: it.payload, options, task: t };
+    });
+  };
+  const rawInputs = (jobs: ReadonlyArray<RawJobSpec>): JobInput[] =>
+    checkArray(jobs, "jobs").map((item, i) => {
+      const it = checkItem(item, `jobs[${i}]`, RAW_KEYS);
+      return { identifier: it.identifier, payload: rawPayload(it.payload), options: it.options };
+    });
+
   const one = (input: JobInput, what: string): Promise<Job> =>
     hooks ? hooks.add(input, what, (i) => insertOne(i, what)) : insertOne(input, what);
   const many = (inputs: JobInput[], what: string): Promise<Job[]> =>
@@ -141,28 +169,19 @@ export function createJobAdder(
       task: TaskDefinition<P>,
       jobs: ReadonlyArray<{ payload: P; options?: JobOptions }>,
     ): Promise<Job[]> {
-      return Promise.resolve().then(() => {
-        const t = checkTask(task);
-        const inputs = checkArray(jobs, "jobs").map((item, i) => {
-          const it = checkItem(item, `jobs[${i}]`, TYPED_KEYS);
-          const options = withTaskDefaults(t, it.options);
-          return { identifier: t.identifier, payload: it.payload, options, task: t };
-        });
-        return many(inputs, "addJobs");
-      });
+      return Promise.resolve().then(() => many(typedInputs(task, jobs), "addJobs"));
     },
     addRawJobs(jobs: ReadonlyArray<RawJobSpec>): Promise<Job[]> {
-      return Promise.resolve().then(() => {
-        const inputs = checkArray(jobs, "jobs").map((item, i) => {
-          const it = checkItem(item, `jobs[${i}]`, RAW_KEYS);
-          return {
-            identifier: it.identifier,
-            payload: rawPayload(it.payload),
-            options: it.options,
-          };
-        });
-        return many(inputs, "addRawJobs");
-      });
+      return Promise.resolve().then(() => many(rawInputs(jobs), "addRawJobs"));
+    },
+    addJobsFast<P>(
+      task: TaskDefinition<P>,
+      jobs: ReadonlyArray<{ payload: P; options?: JobOptions }>,
+    ): Promise<number> {
+      return Promise.resolve().then(() => insertCount(typedInputs(task, jobs), "addJobsFast"));
+    },
+    addRawJobsFast(jobs: ReadonlyArray<RawJobSpec>): Promise<number> {
+      return Promise.resolve().then(() => insertCount(rawInputs(jobs), "addRawJobsFast"));
     },
     addBatchJob<I>(
       task: BatchTaskDefinition<I>,

@@ -87,6 +87,18 @@ export interface JobAdder {
   /** Add many jobs with mixed identifiers in one round trip. */
   addRawJobs(jobs: ReadonlyArray<RawJobSpec>): Promise<Job[]>;
   /**
+   * {@linkcode JobAdder.addJobs} for bulk loads that need no rows back: the
+   * same checks, keys and single statement, but only the number of jobs
+   * added returns (no rows travel back or are mapped). With `beforeJobSchedule`
+   * or `job:added` hooks registered it takes the full path (they need the jobs).
+   */
+  addJobsFast<P>(
+    task: TaskDefinition<P>,
+    jobs: ReadonlyArray<{ payload: P; options?: JobOptions }>,
+  ): Promise<number>;
+  /** {@linkcode JobAdder.addRawJobs} returning only the number of jobs added (see `addJobsFast`). */
+  addRawJobsFast(jobs: ReadonlyArray<RawJobSpec>): Promise<number>;
+  /**
    * Add one batch job: `items` (non-empty, each checked against the task's item
    * schema) stored as one JSON array. With a `jobKey`, items added while the
    * keyed job waits are appended to it (a burst becomes one job); while it

@@ -91,6 +91,17 @@ export class JobContext implements TaskContext {
     return this.#shared.adder.addRawJobs(jobs);
   }
 
+  addJobsFast<P>(
+    task: TaskDefinition<P>,
+    jobs: ReadonlyArray<{ payload: P; options?: JobOptions }>,
+  ): Promise<number> {
+    return this.#shared.adder.addJobsFast(task, jobs);
+  }
+
+  addRawJobsFast(jobs: ReadonlyArray<RawJobSpec>): Promise<number> {
+    return this.#shared.adder.addRawJobsFast(jobs);
+  }
+
   addBatchJob<I>(
     task: BatchTaskDefinition<I>,
     items: readonly I[],

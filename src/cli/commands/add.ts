@@ -138,7 +138,7 @@ async function addFromFile(
   const utils = await ctx.utils();
   let added = 0;
   for (const batch of batches) {
-    added += (await utils.addRawJobs(batch)).length;
+    added += await utils.addRawJobsFast(batch);
     bar.update(added, specs.length);
   }
   bar.end();
