@@ -39,7 +39,15 @@ const items = defineBatchTask({
     seen.push(...list);
   },
 });
-const tasks = [strict, flaky, items];
+// A plain (not batch) task whose payload is an array: every object item carries `_trace`.
+const list = defineTask({
+  identifier: "otel_list",
+  payload: z.array(z.object({ n: z.number() }).strict()),
+  run(p) {
+    seen.push(p);
+  },
+});
+const tasks = [strict, flaky, items, list];
 
 async function worker() {
   return await createWorker(workerOptions(db.schema, {
@@ -220,6 +228,27 @@ test("batch job: every object item carries the context; strict item schemas pass
   assert.deepEqual(linkIds(process), [send.spanContext().spanId], "one link per distinct context");
   assert.equal(process.attributes["spool.job.batch.items"], 2);
   assert.deepEqual(seen, [{ n: 1 }, { n: 2 }]);
+});
+
+test("a plain task with an array payload: items carry the context; strict schemas pass; run() sees none", async () => {
+  await reset();
+  const w = await worker();
+  const job = await w.utils.addJob(list, [{ n: 1 }, { n: 2 }]);
+  const send = one(sdk.spans(), "send otel_list");
+  const stored = job.payload as Array<{ _trace: { span_id: string } }>;
+  assert.deepEqual(stored.map((i) => i._trace.span_id), [
+    send.spanContext().spanId,
+    send.spanContext().spanId,
+  ]);
+  await w.runOnce();
+  await w.stop();
+  const process = await waitFor(
+    "process span",
+    () => sdk.spans().find((s) => s.name === "process otel_list"),
+  );
+  assert.equal(process.status.code, SpanStatusCode.UNSET, "the job did not fail");
+  assert.deepEqual(linkIds(process), [send.spanContext().spanId]);
+  assert.deepEqual(seen, [[{ n: 1 }, { n: 2 }]]);
 });
 
 test("a job added through SQL with a graphile_worker_rs _trace is linked; run() does not see it", async () => {

@@ -41,17 +41,29 @@ export function traceOf(payload: unknown): TraceCarrier | undefined {
   return isTraceCarrier(t) ? t : undefined;
 }
 
+function objectWithoutTrace(item: unknown): unknown {
+  if (
+    typeof item !== "object" || item === null || Array.isArray(item) ||
+    (item as Record<string, unknown>)[TRACE_KEY] === undefined ||
+    !isTraceCarrier((item as Record<string, unknown>)[TRACE_KEY])
+  ) return item;
+  const { [TRACE_KEY]: _, ...rest } = item as Record<string, unknown>;
+  return rest;
+}
+
 /**
  * `payload` as a task sees it: an object whose `_trace` is a trace context
- * comes back as a shallow copy without that key; anything else is returned
- * as is (no copy). Cheap when there is no `_trace`: one property check.
+ * comes back as a shallow copy without that key, and an array with each such
+ * object item copied the same way (trace context is written on every object
+ * item of an array payload); anything else is returned as is (no copy).
+ * Cheap when there is no `_trace`: one property check per object.
  */
 export function withoutTrace(payload: unknown): unknown {
-  if (
-    typeof payload !== "object" || payload === null ||
-    (payload as Record<string, unknown>)[TRACE_KEY] === undefined || Array.isArray(payload) ||
-    !isTraceCarrier((payload as Record<string, unknown>)[TRACE_KEY])
-  ) return payload;
-  const { [TRACE_KEY]: _, ...rest } = payload as Record<string, unknown>;
-  return rest;
+  if (!Array.isArray(payload)) return objectWithoutTrace(payload);
+  let out: unknown[] | undefined;
+  for (let i = 0; i < payload.length; i++) {
+    const item = objectWithoutTrace(payload[i]);
+    if (item !== payload[i]) (out ??= [...payload])[i] = item;
+  }
+  return out ?? payload;
 }
