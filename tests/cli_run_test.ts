@@ -81,6 +81,28 @@ test("cli run --once runs every runnable job and exits 0", async () => {
   await db.sql.unsafe(`delete from ${db.s}._private_jobs`);
 });
 
+test("cli run --job-timeout: a job over the limit is aborted and fails with the timeout; a bad value exits 2", async () => {
+  await db.sql.unsafe(`delete from ${db.s}._private_jobs`);
+  await db.addJob("slow", { ms: 30_000 }, { maxAttempts: 1 });
+  const t0 = Date.now();
+  const r = await spool(["run", "--tasks", tasksPath, "--once", "--job-timeout", "300ms"], {
+    env: env(),
+  });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.ok(Date.now() - t0 < 20_000, "the 30 s job did not run to its end");
+  const [job] = await db.jobs();
+  assert.equal(job.attempts, 1);
+  assert.match(job.last_error ?? "", /timed out after/);
+  assert.equal(await done("slow-done"), 0);
+  await db.sql.unsafe(`delete from ${db.s}._private_jobs`);
+  await db.sql.unsafe(`delete from ${db.s}.cli_done where task like 'slow%'`);
+  const bad = await spool(["run", "--tasks", tasksPath, "--once", "--job-timeout", "soon"], {
+    env: env(),
+  });
+  assert.equal(bad.code, 2, bad.stdout + bad.stderr);
+  assert.match(bad.stderr, /--job-timeout/);
+});
+
 test("cli run: /healthz and /readyz; SIGTERM drains the running job (503 meanwhile) and exits 0", async () => {
   const port = await freePort();
   const p = startSpool(

@@ -50,6 +50,11 @@ const RUN_FLAGS: Record<string, FlagSpec> = {
   "health-port": s("PORT", "serve /healthz and /readyz on this port", "SPOOL_HEALTH_PORT"),
   "health-host": s("HOST", "address for the health port [127.0.0.1]", "SPOOL_HEALTH_HOST"),
   "grace-period": s("MS", "running jobs get this long on shutdown [5s]", "SPOOL_GRACE_PERIOD"),
+  "job-timeout": s(
+    "TIME",
+    'default time limit of a job: "30s", milliseconds or "none" [none]',
+    "SPOOL_JOB_TIMEOUT",
+  ),
   "interrupted-job-retry-delay": s(
     "MS",
     "an interrupted job waits this long [30s]",
@@ -97,6 +102,15 @@ const RUN_FLAGS: Record<string, FlagSpec> = {
   "stale-threshold": s("MS", "a heartbeat older than this is dead [5m]", "SPOOL_STALE_THRESHOLD"),
   "sweep-interval": s("MS", "how often to look for dead workers [1m]", "SPOOL_SWEEP_INTERVAL"),
   "recovery-delay": s("MS", "recovered jobs wait this long [30s]", "SPOOL_RECOVERY_DELAY"),
+  "resilient-flags": {
+    ...s("LIST", "flags of long-running jobs [infrastructure_resilient]", "SPOOL_RESILIENT_FLAGS"),
+    multiple: true,
+  },
+  "resilient-multiplier": s(
+    "N",
+    "threshold multiplier for workers holding such a job [3]",
+    "SPOOL_RESILIENT_MULTIPLIER",
+  ),
   "sweep-unregistered": b(
     "also recover old locks of unregistered holders",
     "SPOOL_SWEEP_UNREGISTERED",
@@ -134,6 +148,12 @@ async function workerOptions(ctx: CommandContext): Promise<WorkerOptions> {
   set("maxPoolSize", num("max-pool-size", 1, 1000));
   set("useLocalTime", bool("use-local-time"));
   set("hookTimeout", ms("hook-timeout", 1));
+  const timeout = v("job-timeout");
+  if (timeout) {
+    o.jobTimeout = String(timeout.value).trim() === "none"
+      ? "none"
+      : toMillis(timeout.value, timeout.source, 1);
+  }
   const forbidden = v("forbidden-flags");
   if (forbidden) o.forbiddenFlags = toList(forbidden.value);
   const batch = (name: string, key: string) => {
@@ -179,6 +199,9 @@ async function workerOptions(ctx: CommandContext): Promise<WorkerOptions> {
   rset("sweepInterval", ms("sweep-interval", 1));
   rset("recoveryDelay", ms("recovery-delay"));
   rset("sweepUnregistered", bool("sweep-unregistered"));
+  const resilient = v("resilient-flags");
+  if (resilient) recovery.resilientFlags = toList(resilient.value);
+  rset("resilientMultiplier", num("resilient-multiplier", 1, 1000));
   if (Object.keys(recovery).length > 0) o.recovery = recovery;
 
   const crontab = v("crontab-file");
