@@ -25,6 +25,9 @@ export { main } from "./src/cli/main.ts";
 export type { CliIo } from "./src/cli/_io.ts";
 export type { SpoolConfig } from "./src/cli/config.ts";
 export type { TaskKit } from "./src/cli/task_kit.ts";
+// The types of the main and admin entry points, which this one's types name (erased at run time).
+export type * from "./mod.ts";
+export type * from "./src/admin/mod.ts";
 export {
   checkReadiness,
   type HealthCheck,

@@ -1,7 +1,7 @@
 // deno-lint-ignore-file no-console
 /**
- * `deno doc --lint` over every entry point in deno.json "exports" together (so new subpaths
- * are covered without editing this file). Fails on any diagnostic except references to types
+ * `deno doc --lint` on each entry point in deno.json "exports" alone (so new subpaths are
+ * covered without editing this file). Fails on any diagnostic except references to types
  * declared in dependencies (see _doc_lint_filter.ts). Run with `deno run -A scripts/doc_lint.ts`.
  */
 import { readFileSync } from "node:fs";
@@ -18,31 +18,33 @@ const ownFiles = execFileSync("git", ["ls-files", "*.ts"], { encoding: "utf8" })
 const isOwnLine = (n: number, text: string) =>
   ownFiles.some((lines) => lines[n - 1]?.trimEnd() === text);
 
-// One run over every entry: the package is documented as a whole (as JSR shows it), so a
-// type exported by one subpath (say `Worker` from ".") counts as public for another.
+// Each entry alone, as a user importing only that subpath reads it: every type its public
+// symbols name must be exported by that entry too.
 const entries = Object.values(exports);
-const run = new Deno.Command(Deno.execPath(), {
-  args: ["doc", "--lint", ...entries],
-  env: { NO_COLOR: "1" },
-  stdout: "null",
-  stderr: "piped",
-}).outputSync();
-// Colour codes can appear even with NO_COLOR (FORCE_COLOR in the environment wins): strip them.
-// deno-lint-ignore no-control-regex
-const output = new TextDecoder().decode(run.stderr).replace(/\x1b\[[0-9;]*m/g, "");
-const { problems, dependencyRefs } = sortDiagnostics(output, isOwnLine);
-const ignored = dependencyRefs.length
-  ? ` (${dependencyRefs.length} references to dependency types)`
-  : "";
 let failed = false;
-if (!run.success && problems.length === 0 && dependencyRefs.length === 0) {
-  console.log(`deno doc failed\n${output}`);
-  failed = true;
-} else if (problems.length === 0) {
-  console.log(`${entries.length} entries (${entries.join(", ")}): ok${ignored}`);
-} else {
-  failed = true;
-  console.log(`${problems.length} problem(s)${ignored}`);
-  for (const p of problems) console.log(`\n${p.text}`);
+for (const entry of entries) {
+  const run = new Deno.Command(Deno.execPath(), {
+    args: ["doc", "--lint", entry],
+    env: { NO_COLOR: "1" },
+    stdout: "null",
+    stderr: "piped",
+  }).outputSync();
+  // Colour codes can appear even with NO_COLOR (FORCE_COLOR in the environment wins): strip them.
+  // deno-lint-ignore no-control-regex
+  const output = new TextDecoder().decode(run.stderr).replace(/\x1b\[[0-9;]*m/g, "");
+  const { problems, dependencyRefs } = sortDiagnostics(output, isOwnLine);
+  const ignored = dependencyRefs.length
+    ? ` (${dependencyRefs.length} references to dependency types)`
+    : "";
+  if (!run.success && problems.length === 0 && dependencyRefs.length === 0) {
+    console.log(`${entry}: deno doc failed\n${output}`);
+    failed = true;
+  } else if (problems.length === 0) {
+    console.log(`${entry}: ok${ignored}`);
+  } else {
+    failed = true;
+    console.log(`${entry}: ${problems.length} problem(s)${ignored}`);
+    for (const p of problems) console.log(`\n${p.text}`);
+  }
 }
 process.exitCode = failed ? 1 : 0;

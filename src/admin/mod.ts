@@ -17,6 +17,8 @@
  */
 export { type Admin, createAdmin } from "./create_admin.ts";
 export type { AdminActionEvent, AdminOptions } from "./options.ts";
+// The types of the main entry point, which this one's types name (erased at run time).
+export type * from "../../mod.ts";
 export type {
   AdminAuthOptions,
   AdminPrincipal,

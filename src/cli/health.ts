@@ -22,6 +22,8 @@
  */
 import type { Worker } from "../worker/types.ts";
 import { databasePing } from "../sql/ping.ts";
+// The types of the main entry point, which this one's types name (erased at run time).
+export type * from "../../mod.ts";
 
 /** Options of {@linkcode healthHandler}. */
 export interface HealthOptions {
