@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "./_harness.ts";
-import { dropSchema, uniqueSchema } from "./_db.ts";
+import { databaseUrl, dropSchema, uniqueSchema } from "./_db.ts";
 import { setupDb, type TestDb } from "./fixtures/worker_helpers.ts";
 import { type CliResult, parseJson, spool } from "./fixtures/cli_helpers.ts";
 import { COMMANDS, main } from "../src/cli/main.ts";
@@ -31,6 +31,7 @@ function ok(r: CliResult): CliResult {
 function usage(r: CliResult, flag: string): void {
   assert.equal(r.code, 2, `exit ${r.code}\n${r.stdout}\n${r.stderr}`);
   assert.ok(r.stderr.includes(flag), `stderr names ${flag}: ${r.stderr}`);
+  assert.equal(r.stdout, "", "nothing on stdout");
 }
 
 /** Header and rows line up: every column of every row starts where its header does. */
@@ -72,7 +73,7 @@ test("cli: --help on every command (in process), exit codes of the top level", a
   const top = await spool(["--help"]);
   ok(top);
   for (const c of COMMANDS) assert.ok(top.stdout.includes(c.name), c.name);
-  assert.equal((await spool([])).code, 2);
+  usage(await spool([]), "Usage: spool <command>");
   usage(await spool(["frobnicate"]), "frobnicate");
   usage(await spool(["jobs"]), "list");
 });
@@ -181,6 +182,27 @@ test("cli: add --file adds in batches with no progress bar when piped; a bad lin
   assert.equal(jobs.length, 5);
   assert.ok(jobs.every((j) => j.queue_name === "bulk_q"), "flags are defaults for every line");
   assert.equal(jobs.find((j) => (j.payload as { i: number }).i === 0)?.priority, 5);
+
+  // On a terminal (in process, stderr a TTY) the bar is drawn in place and ends with a newline.
+  let out = "";
+  let err = "";
+  const tty: CliIo = {
+    out: (t) => void (out += t),
+    err: (t) => void (err += t),
+    stdoutIsTty: true,
+    stderrIsTty: true,
+    env: (name) =>
+      ({ DATABASE_URL: databaseUrl(), SPOOL_SCHEMA: db.schema } as Record<string, string>)[name],
+    cwd: () => dir,
+  };
+  assert.equal(await main(["add", "--file", file, "--batch-size", "2"], tty), 0, out + err);
+  assert.match(err, /^\rAdding jobs \[#{12}\.{18}\] 2\/5\rAdding jobs \[#{24}\.{6}\] 4\/5\r/);
+  assert.ok(err.endsWith("\rAdding jobs [" + "#".repeat(30) + "] 5/5\n"), JSON.stringify(err));
+  assert.match(out, /Added 5 job\(s\) in 3 batch\(es\)/);
+  await db.sql.unsafe(
+    `delete from ${db.s}._private_jobs where id in (
+       select id from ${db.s}._private_jobs order by id desc limit 5)`,
+  );
 
   const fromStdin = await spool(["add", "--file", "-"], {
     env: env(),

@@ -11,6 +11,7 @@ import {
 import { createWorker } from "../src/worker/create_worker.ts";
 import type { WorkerOptions } from "../src/worker/types.ts";
 import { INTERRUPTED_MESSAGE } from "../src/worker/pool.ts";
+import { JobAbortedError } from "../src/worker/job_abort.ts";
 import { LockResetService } from "../src/worker/lock_reset.ts";
 import { defineTask } from "../src/task/define_task.ts";
 import { silentLogger } from "../src/logger.ts";
@@ -321,6 +322,7 @@ test("stop(): running jobs finish within the grace period; later ones are aborte
   const quickStarted = deferred<void>();
   const stubbornStarted = deferred<void>();
   let sawAbort = false;
+  let abortReason: unknown;
   let quickDone = false;
   const quick = defineTask({
     identifier: "quick",
@@ -340,6 +342,7 @@ test("stop(): running jobs finish within the grace period; later ones are aborte
         ctx.signal.addEventListener("abort", () => resolve(), { once: true })
       );
       sawAbort = true;
+      abortReason = ctx.signal.reason;
       throw new Error("aborted by shutdown");
     },
   });
@@ -383,6 +386,9 @@ test("stop(): running jobs finish within the grace period; later ones are aborte
     assert.ok(delay > 55_000 && delay <= 60_000, `run_at pushed by ~60 s (got ${delay} ms)`);
   }
   await waitFor("the stubborn task to see the abort", () => sawAbort);
+  assert.ok(abortReason instanceof JobAbortedError, "the signal's reason says why");
+  assert.equal(abortReason.kind, "shutdown");
+  assert.equal(abortReason.jobId, stubbornId);
   const [queue] = await db.sql.unsafe(
     `select locked_by from ${db.s}._private_job_queues where queue_name = 'stop_q'`,
   );

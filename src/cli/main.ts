@@ -103,9 +103,14 @@ function pick(
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   const commands = COMMANDS;
   const [first] = argv;
-  if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+  if (first === undefined) {
+    // A usage error: help goes to stderr, so a script piping stdout sees nothing.
+    io.err(topHelp(commands));
+    return 2;
+  }
+  if (first === "--help" || first === "-h" || first === "help") {
     io.out(topHelp(commands));
-    return first === undefined ? 2 : 0;
+    return 0;
   }
   if (first === "--version" || first === "-V") {
     io.out(`spool ${SPOOL_VERSION}\n`);
