@@ -25,7 +25,7 @@ function flag(name: string): string | undefined {
 
 const host = flag("host") ?? process.env.ADMIN_HOST ?? "127.0.0.1";
 const port = Number(flag("port") ?? process.env.ADMIN_PORT ?? 5678);
-const database = process.env.DATABASE_URL;
+const database = process.env.DATABASE_URL || undefined;
 const schema = process.env.ADMIN_SCHEMA ?? "spool_admin_demo";
 const secret = process.env.ADMIN_PASSWORD ??
   Array.from(crypto.getRandomValues(new Uint8Array(18)), (b) => b.toString(16).padStart(2, "0"))

@@ -84,8 +84,8 @@ const sendEmail = defineTask({
 });
 
 const worker = await createWorker({
-  database: process.env.DATABASE_URL, // undefined → embedded PGlite
-  schema: "spool_otel_example",
+  database: process.env.DATABASE_URL || undefined, // unset or empty → embedded PGlite
+  schema: process.env.SPOOL_SCHEMA ?? "spool_otel_example",
   tasks: [sendEmail, followUp],
   plugins: [otelPlugin({ meterProvider })],
   logger: consoleLogger({ level: "warn", scope: "spool" }),

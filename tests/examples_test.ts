@@ -59,6 +59,15 @@ const EXAMPLES: Example[] = [
   },
   { file: "examples/local_queue.ts", expect: [/refetch delay \d+ ms/, /23 jobs ran/] },
   {
+    file: "examples/otel.ts",
+    expect: [
+      /\[span\] send send_email +PRODUCER id=([0-9a-f]{16}) parent=[0-9a-f]{16}/,
+      /\[span\] smtp\.send +INTERNAL id=[0-9a-f]{16} parent=[0-9a-f]{16}/,
+      /\[span\] process send_email +CONSUMER id=[0-9a-f]{16} parent=root links=[0-9a-f]{16}/,
+      /\[metric\] messaging\.client\.consumed\.messages log_delivery = 1/,
+    ],
+  },
+  {
     file: "examples/web_server.ts",
     args: ["--port", "0", "--self-test"],
     expect: [
