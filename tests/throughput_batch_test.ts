@@ -4,6 +4,8 @@ import { setupDb, type TestDb } from "./fixtures/worker_helpers.ts";
 import type { Queryable, QueryResult } from "../src/driver/types.ts";
 import { Completer } from "../src/worker/completer.ts";
 import { systemClock } from "../src/runtime/clock.ts";
+import type { Clock } from "../src/runtime/types.ts";
+import { FakeClock } from "../src/testing/fake_clock.ts";
 import { silentLogger } from "../src/logger.ts";
 
 let db: TestDb;
@@ -40,7 +42,10 @@ async function lockedJobs(n: number): Promise<string[]> {
   return ids;
 }
 
-function completer(q: Queryable, extra: { completeJobBatchDelay?: number } = {}): Completer {
+function completer(
+  q: Queryable,
+  extra: { completeJobBatchDelay?: number; clock?: Clock } = {},
+): Completer {
   return new Completer({
     db: q,
     schema: db.schema,
@@ -150,6 +155,45 @@ test("flush waits for delayed completions (shutdown writes everything)", async (
   assert.equal(calls.length, 1);
   assert.equal((await db.jobs()).length, 0);
   await Promise.all(pending);
+});
+
+test("batch delay 0 gathers one turn of the event loop without a timer", async () => {
+  const ids = await lockedJobs(6);
+  const { q, calls } = queryable(() => false);
+  const clock = new FakeClock(); // never advanced: a timer would never fire
+  const c = completer(q, { completeJobBatchDelay: 0, clock });
+  await Promise.all(ids.map((id) => c.complete(id)));
+  assert.equal(clock.pendingTimers, 0);
+  assert.deepEqual(calls.map((x) => x.ids), [6]);
+  assert.equal((await db.jobs()).length, 0);
+});
+
+test("a batch delay counts from the oldest completion: what gathered during a long write goes at once", async () => {
+  const ids = await lockedJobs(4);
+  const { q: inner, calls } = queryable(() => false);
+  let release!: () => void;
+  const firstWrite = new Promise<void>((r) => (release = r));
+  let writes = 0;
+  const q: Queryable = {
+    async query<R>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      if (writes++ === 0) await firstWrite; // the first write stays in flight until released
+      return await inner.query<R>(text, params);
+    },
+  };
+  const clock = new FakeClock();
+  const c = completer(q, { completeJobBatchDelay: 1000, clock });
+  const first = c.complete(ids[0]);
+  await clock.tick(999);
+  assert.equal(calls.length, 0, "the first completion waits for the delay");
+  await clock.tick(1);
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(writes, 1, "its write started after the delay");
+  const rest = ids.slice(1).map((id) => c.complete(id)); // arrive while the write is in flight
+  await clock.tick(1000); // the write takes longer than the delay
+  release();
+  await Promise.all([first, ...rest]);
+  assert.deepEqual(calls.map((x) => x.ids), [1, 3], "the gathered batch went out with no new wait");
+  assert.equal((await db.jobs()).length, 0);
 });
 
 test("batched completion: teardown", async () => {
