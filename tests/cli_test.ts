@@ -27,6 +27,20 @@ function ok(r: CliResult): CliResult {
   return r;
 }
 
+/** A CliIo in memory: what was written to stdout and stderr, and the given terminal and env. */
+function memoryIo(tty: boolean, env: Record<string, string> = {}, cwd = ".") {
+  const written = { out: "", err: "" };
+  const io: CliIo = {
+    out: (t) => void (written.out += t),
+    err: (t) => void (written.err += t),
+    stdoutIsTty: tty,
+    stderrIsTty: tty,
+    env: (name) => env[name],
+    cwd: () => cwd,
+  };
+  return { io, written };
+}
+
 /** A usage error: exit 2, the flag named on stderr, nothing on stdout. */
 function usage(r: CliResult, flag: string): void {
   assert.equal(r.code, 2, `exit ${r.code}\n${r.stdout}\n${r.stderr}`);
@@ -57,16 +71,10 @@ test("cli: setup", async () => {
 
 test("cli: --help on every command (in process), exit codes of the top level", async () => {
   for (const command of COMMANDS) {
-    let out = "";
-    const io: CliIo = {
-      out: (t) => void (out += t),
-      err: (t) => void (out += t),
-      stdoutIsTty: false,
-      stderrIsTty: false,
-      env: () => undefined,
-      cwd: () => ".",
-    };
+    const { io, written } = memoryIo(false);
     assert.equal(await main([...command.name.split(" "), "--help"], io), 0, command.name);
+    assert.equal(written.err, "", command.name);
+    const out = written.out;
     assert.ok(out.startsWith(`Usage: spool ${command.name}`), out);
     for (const flag of Object.keys(allFlags(command))) assert.ok(out.includes(`--${flag}`), flag);
   }
@@ -184,18 +192,10 @@ test("cli: add --file adds in batches with no progress bar when piped; a bad lin
   assert.equal(jobs.find((j) => (j.payload as { i: number }).i === 0)?.priority, 5);
 
   // On a terminal (in process, stderr a TTY) the bar is drawn in place and ends with a newline.
-  let out = "";
-  let err = "";
-  const tty: CliIo = {
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    stdoutIsTty: true,
-    stderrIsTty: true,
-    env: (name) =>
-      ({ DATABASE_URL: databaseUrl(), SPOOL_SCHEMA: db.schema } as Record<string, string>)[name],
-    cwd: () => dir,
-  };
-  assert.equal(await main(["add", "--file", file, "--batch-size", "2"], tty), 0, out + err);
+  const tty = memoryIo(true, { DATABASE_URL: databaseUrl(), SPOOL_SCHEMA: db.schema }, dir);
+  const code = await main(["add", "--file", file, "--batch-size", "2"], tty.io);
+  const { out, err } = tty.written;
+  assert.equal(code, 0, out + err);
   assert.match(err, /^\rAdding jobs \[#{12}\.{18}\] 2\/5\rAdding jobs \[#{24}\.{6}\] 4\/5\r/);
   assert.ok(err.endsWith("\rAdding jobs [" + "#".repeat(30) + "] 5/5\n"), JSON.stringify(err));
   assert.match(out, /Added 5 job\(s\) in 3 batch\(es\)/);
