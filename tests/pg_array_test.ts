@@ -20,6 +20,9 @@ test("pgArrayLiteral quotes every element; parsePgArray reads it back", () => {
   assert.deepEqual(parsePgArray("{1,NULL,3}", Number), [1, null, 3]);
   assert.deepEqual(parsePgArray("[0:1]={5,6}", Number), [5, 6]);
   assert.deepEqual(parsePgArray("{{1,2},{3,4}}", (s) => s), [["1", "2"], ["3", "4"]]);
+  // Malformed text ends (no endless loop).
+  assert.deepEqual(parsePgArray('{"open', (s) => s), ["open"]);
+  assert.deepEqual(parsePgArray("{1,2", Number), [1, 2]);
 });
 
 test("postgres.js pool: array parameters and array columns round-trip through the server", async () => {
@@ -53,6 +56,17 @@ test("postgres.js pool: array parameters and array columns round-trip through th
       assert.deepEqual(row.e, []);
       assert.equal(row.n, null);
       assert.equal(row.any_untyped, false);
+      // Arrays of strings and numbers go untyped: the server's parameter type decides, so an
+      // array sent to a json parameter stays a JSON array; untyped `= any($1)` works.
+      const json = await driver.query<Record<string, unknown>>(
+        "select $1::jsonb as j, $2::json as k, 2 = any($3) as hit, $4::date[] as d",
+        [[1, "two"], [], [1, 2], ["2024-05-06", null]],
+      );
+      assert.deepEqual(json.rows[0].j, [1, "two"]);
+      assert.deepEqual(json.rows[0].k, []);
+      assert.equal(json.rows[0].hit, true);
+      assert.equal((json.rows[0].d as Date[])[0].toISOString().slice(0, 10), "2024-05-06");
+      assert.equal((json.rows[0].d as unknown[])[1], null);
     } finally {
       await driver.close();
     }

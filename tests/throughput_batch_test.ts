@@ -157,7 +157,7 @@ test("flush waits for delayed completions (shutdown writes everything)", async (
   await Promise.all(pending);
 });
 
-test("batch delay 0 gathers one turn of the event loop without a timer", async () => {
+test("batch delay 0 gathers completions handed in together without a timer", async () => {
   const ids = await lockedJobs(6);
   const { q, calls } = queryable(() => false);
   const clock = new FakeClock(); // never advanced: a timer would never fire

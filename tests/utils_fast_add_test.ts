@@ -12,7 +12,7 @@ import { postgresJs } from "../src/driver/postgres_js.ts";
 import type { Driver, QueryResult } from "../src/driver/types.ts";
 import { createWorkerUtils } from "../src/utils/worker_utils.ts";
 import { defineTask } from "../src/task/define_task.ts";
-import { ValidationError } from "../src/errors.ts";
+import { DatabaseError, ValidationError } from "../src/errors.ts";
 import type { HookEvents, Plugin } from "../src/hooks/types.ts";
 import type { RawJobSpec } from "../src/utils/types.ts";
 
@@ -26,7 +26,7 @@ counting.query = <R>(text: string, params?: readonly unknown[]): Promise<QueryRe
 };
 
 const mail = defineTask({
-  identifier: "fast_mail",
+  identifier: "typed_mail",
   payload: z.object({ to: z.string() }),
   maxAttempts: 3,
   run() {},
@@ -86,7 +86,7 @@ test("addJobsFast checks payloads and options before any query and applies task 
     (e: unknown) => e instanceof ValidationError && /jobs\[1\]/.test(e.message),
   );
   await assert.rejects(
-    utils.addRawJobsFast([{ identifier: "fast_x", options: { priority: 1e6 } }]),
+    utils.addRawJobsFast([{ identifier: "bad_x", options: { priority: 1e6 } }]),
     ValidationError,
   );
   assert.equal(statements.length, before, "nothing reached the database");
@@ -96,9 +96,26 @@ test("addJobsFast checks payloads and options before any query and applies task 
   );
   const rows = await db.sql.unsafe(
     `select j.max_attempts from ${db.s}._private_jobs j join ${db.s}._private_tasks t
-     on t.id = j.task_id where t.identifier = 'fast_mail'`,
+     on t.id = j.task_id where t.identifier = 'typed_mail'`,
   );
   assert.deepEqual(rows.map((r) => r.max_attempts), [3, 3]);
+  await utils.release();
+});
+
+test("fewer rows than jobs (a keyed job locked between add_jobs' steps) is an error, not a short count", async () => {
+  // The database returns a short count only in graphile-worker's #580 race (fixed by migration
+  // 21); a driver that reports one shows what the caller would get.
+  const short: Driver = Object.create(driver);
+  short.query = async <R>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> => {
+    const r = await driver.query<R>(text, params);
+    if (!text.includes("count(*)::int as n")) return r;
+    return { rows: [{ n: 1 } as R], rowCount: 1 };
+  };
+  const utils = createWorkerUtils({ driver: short, schema: db.schema });
+  await assert.rejects(
+    utils.addRawJobsFast([{ identifier: "short_a" }, { identifier: "short_b" }]),
+    (e: unknown) => e instanceof DatabaseError && /1 of the jobs/.test(e.message),
+  );
   await utils.release();
 });
 

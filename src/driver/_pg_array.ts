@@ -7,7 +7,9 @@
  * (upstream porsager/postgres #1223). Without the lookup postgres.js knows no
  * array type, so these entries (its `types` option) encode JS arrays as array
  * literals and parse array columns into JS arrays, following the row
- * convention in `types.ts`.
+ * convention in `types.ts`. Arrays of types not listed here (enums, domains,
+ * composites, bytea) come back as their text (`{a,b}`) from a Spool-opened
+ * pool; pass your own `postgres()` client to keep postgres.js's lookup.
  */
 
 function element(value: unknown): string {
@@ -31,15 +33,28 @@ export function pgArrayLiteral(values: readonly unknown[]): string {
 }
 
 /**
- * `params` with every array replaced by its literal (the same array when there is none):
- * postgres.js types an array parameter by its first element (`bool` for `[true]`), which
- * the server refuses to cast to `bool[]` when it knows no array type.
+ * Whether postgres.js would give the array parameter `value` a type of its own: it types
+ * an array by its first element (`bool` for `[true]`, `timestamptz` for a `Date`, `int8`
+ * for a bigint, `bytea`), which the server then refuses to cast to the array type when
+ * postgres.js knows no array types. Arrays of strings and numbers go untyped, and the
+ * server's type for the parameter picks the serializer (an array type, or JSON for a
+ * json parameter).
  */
+function typedByElement(value: unknown[]): boolean {
+  let first: unknown = value[0];
+  while (Array.isArray(first)) first = first[0];
+  return typeof first === "boolean" || typeof first === "bigint" || first instanceof Date ||
+    first instanceof Uint8Array;
+}
+
+/** `params` with each array that postgres.js would mistype replaced by its literal. */
 export function arrayParamsAsLiterals(params: readonly unknown[]): unknown[] {
   let out: unknown[] | undefined;
   for (let i = 0; i < params.length; i++) {
     const value = params[i];
-    if (Array.isArray(value)) (out ??= [...params])[i] = pgArrayLiteral(value);
+    if (Array.isArray(value) && typedByElement(value)) {
+      (out ??= [...params])[i] = pgArrayLiteral(value);
+    }
   }
   return out ?? (params as unknown[]);
 }
@@ -56,12 +71,14 @@ export function parsePgArray(text: string, convert: Convert): unknown[] {
       if (text[pos] === "{") out.push(parseLevel());
       else if (text[pos] === '"') {
         let s = "";
-        for (pos++; text[pos] !== '"'; pos++) s += text[pos] === "\\" ? text[++pos] : text[pos];
+        for (pos++; pos < text.length && text[pos] !== '"'; pos++) {
+          s += text[pos] === "\\" ? text[++pos] : text[pos];
+        }
         pos++;
         out.push(convert(s));
       } else {
         const start = pos;
-        while (text[pos] !== "," && text[pos] !== "}") pos++;
+        while (pos < text.length && text[pos] !== "," && text[pos] !== "}") pos++;
         const raw = text.slice(start, pos);
         out.push(raw === "NULL" ? null : convert(raw));
       }
@@ -97,6 +114,14 @@ const ELEMENTS: Record<number, Convert> = {
   3807: asJson, // jsonb[]
   1115: asDate, // timestamp[]
   1185: asDate, // timestamptz[]
+  1182: asDate, // date[]
+  1183: asIs, // time[]
+  1270: asIs, // timetz[]
+  1187: asIs, // interval[]
+  1041: asIs, // inet[]
+  651: asIs, // cidr[]
+  1040: asIs, // macaddr[]
+  1002: asIs, // "char"[]
 };
 
 /** A postgres.js `types` entry. */

@@ -107,12 +107,13 @@ class Batcher<T, R> {
       while (this.#queue.length > 0) {
         // With a batch delay, wait so that more outcomes share this write: up to the delay
         // since the oldest outcome came, so the time a write was in flight counts and a
-        // batch that gathered during a write goes out at once. A delay of 0 gathers what
-        // the current turn of the event loop hands in, without arming a timer (one costs
-        // about a millisecond per batch).
+        // batch that gathered during a write goes out at once (never longer than the delay,
+        // whatever the wall clock does). A delay of 0 gathers what is handed in before a few
+        // microtasks have run (jobs that finished together), without arming a timer (one
+        // costs about a millisecond per batch).
         if (this.#delayMs > 0) {
           const wait = this.#oldestAt + this.#delayMs - this.#clock.now();
-          if (wait > 0) await this.#clock.sleep(wait);
+          if (wait > 0) await this.#clock.sleep(Math.min(wait, this.#delayMs));
         } else if (this.#delayMs === 0) {
           for (let i = 0; i < 3; i++) await null;
         }
