@@ -73,13 +73,14 @@ function specJson(job: NormalizedJob): string {
 }
 
 /**
- * The `add_jobs` calls for a batch: group 0 is `add_jobs(…, false)`, group 1
- * the keyed jobs in `preserve_run_at` mode (the function takes one flag per call).
+ * The `add_jobs` calls for a batch, as one query (`added`, rows tagged with
+ * `grp` and `ordinality`): group 0 is `add_jobs(…, false)`, group 1 the keyed
+ * jobs in `preserve_run_at` mode (the function takes one flag per call).
  */
 function addJobsCalls(
   schema: string,
   jobs: readonly NormalizedJob[],
-): { groupOf: number[]; params: string[]; calls: string[] } {
+): { groupOf: number[]; params: string[]; added: string } {
   const s = quoteIdent(schema);
   const groups: number[][] = [[], []];
   const groupOf = jobs.map((job, i) => {
@@ -99,7 +100,7 @@ function addJobsCalls(
        ) with ordinality j`,
     );
   });
-  return { groupOf, params, calls };
+  return { groupOf, params, added: calls.join("\nunion all\n") };
 }
 
 /**
@@ -112,9 +113,9 @@ export async function jobsAddCount(
   jobs: readonly NormalizedJob[],
 ): Promise<number> {
   if (jobs.length === 0) return 0;
-  const { params, calls } = addJobsCalls(schema, jobs);
+  const { params, added } = addJobsCalls(schema, jobs);
   const { rows } = await q.query<{ n: number }>(
-    `with added as (${calls.join("\nunion all\n")})
+    `with added as (${added})
      select count(*)::int as n from added where added.id is not null`,
     params,
   );
@@ -136,9 +137,9 @@ export async function jobsAdd(
   jobs: readonly NormalizedJob[],
 ): Promise<JobsAddResult> {
   if (jobs.length === 0) return [];
-  const { groupOf, params, calls } = addJobsCalls(schema, jobs);
+  const { groupOf, params, added } = addJobsCalls(schema, jobs);
   const { rows } = await q.query<AddedRow & { grp: number }>(
-    `with added as (${calls.join("\nunion all\n")})
+    `with added as (${added})
      select added.grp, ${jobRowColumns("added", "added.payload::text as payload_text")}
      from added
      ${jobRowJoins(schema, "added")}
